@@ -1,0 +1,111 @@
+"""`kasuhara` command line: serve, check-config, db upgrade, incidents list, teams-package."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+from bot.policy_file import load_policy
+
+log = logging.getLogger("kasuhara")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kasuhara", description="カスハラ対応ボット / customer-harassment response bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the bot (Slack /slack/events, Teams /api/messages, /healthz)")
+    sub.add_parser("check-config", help="check the environment and the policy file without starting")
+    db = sub.add_parser("db", help="database commands")
+    db.add_argument("action", choices=["upgrade"])
+    incidents = sub.add_parser("incidents", help="incident records")
+    incidents.add_argument("action", choices=["list"])
+    incidents.add_argument("--json", action="store_true", help="print JSON (id, unit, level, status, created, acknowledged)")
+    package = sub.add_parser("teams-package", help="write the Teams app package (zip) to upload")
+    package.add_argument("--out", default="kasuhara-teams.zip")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as error:
+        print(f"kasuhara: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+def _serve(args) -> int:
+    settings = Settings.from_env()
+    policy = load_policy(settings.config_path)
+    problems = settings.problems()
+    if problems:
+        raise ConfigError("\n  ".join(problems))
+    from bot.serve import serve
+
+    asyncio.run(serve(settings, policy))
+    return 0
+
+
+def _check_config(args) -> int:
+    settings = Settings.from_env()
+    policy = load_policy(settings.config_path)
+    problems = settings.problems()
+    for problem in problems:
+        print(f"✗ {problem}", file=sys.stderr)
+    warnings = asyncio.run(_delivery_warnings(settings, policy))
+    for warning in warnings:
+        print(f"! {warning}", file=sys.stderr)
+    if problems:
+        return 2
+    print(f"✓ {settings.config_path}: {len(policy.units)} units, levels L1–L4, {len(policy.follow_ups)} follow-ups")
+    return 1 if warnings else 0
+
+
+async def _delivery_warnings(settings: Settings, policy) -> list[str]:
+    """Targets that cannot receive alerts (e.g. a Teams channel the bot was never added to)."""
+    from bot.checks import unreachable_targets
+
+    return await unreachable_targets(settings, policy)
+
+
+def _db(args) -> int:
+    from storage import migrate
+
+    settings = Settings.from_env()
+    migrate.upgrade(settings.database_url)
+    print(f"✓ {settings.database_url}: schema at {migrate.current_revision(settings.database_url)}")
+    return 0
+
+
+def _incidents(args) -> int:
+    from bot.export import list_incidents
+
+    rows = asyncio.run(list_incidents(Settings.from_env()))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['case_no']}\t{row['level']}\t{row['status']}\t{row['unit']}\t{row['created']}\t"
+                  f"{row['acknowledged'] or '-'}")
+    return 0
+
+
+def _teams_package(args) -> int:
+    from adapters.teams.package import build_package
+
+    app_id = os.environ.get("TEAMS_APP_ID", "")
+    if not app_id:
+        raise ConfigError("environment: TEAMS_APP_ID is not set. Fix: set it to the Microsoft App ID of your Azure "
+                          "Bot registration; the package embeds it.")
+    path = build_package(app_id, Path(args.out))
+    print(f"✓ wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)")
+    return 0
+
+
+COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": _incidents,
+            "teams-package": _teams_package}
+
+if __name__ == "__main__":
+    sys.exit(main())

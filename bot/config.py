@@ -1,0 +1,168 @@
+"""Settings from the environment and the policy file, validated once at start.
+
+A mistake in either stops the process with one message naming the file, the key and the fix.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from flows.model import RiskLevel, Role
+
+DEFAULT_PORT = 3978
+DEFAULT_FOLLOW_UPS = (
+    {"kind": "hearing", "after": "72h", "to": "hr", "min_level": "L2"},
+    {"kind": "review", "after": "14d", "to": "hr", "min_level": "L2"},
+)
+TEAMS_ENDPOINT_SETTINGS = (
+    "ToBotFromChannelOpenIdMetadataUrl",
+    "ToBotFromChannelTokenIssuer",
+    "ToChannelFromBotLoginUrl",
+    "ToChannelFromBotOAuthScope",
+    "ChannelService",
+)
+
+
+class ConfigError(Exception):
+    """A configuration mistake, with where it is and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///kasuhara.db"
+    config_path: Path = Path("kasuhara.yaml")
+    port: int = DEFAULT_PORT
+    host: str = "0.0.0.0"
+    secret_key: str = ""
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = ""
+    teams_app_id: str = ""
+    teams_app_password: str = ""
+    teams_app_tenant_id: str = ""
+    teams_app_type: str = "MultiTenant"
+    teams_allow_unauthenticated: bool = False  # KASUHARA_TEAMS_LOCAL_DEV=1: local development only
+    teams_enabled: bool = False
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        port_text = env.get("PORT", str(DEFAULT_PORT))
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError(f"environment: PORT={port_text!r} is not a port number. Fix: set PORT to 1-65535 "
+                              f"(default {DEFAULT_PORT}).")
+        local_dev = env.get("KASUHARA_TEAMS_LOCAL_DEV", "").lower() in ("1", "true", "yes")
+        app_type = env.get("TEAMS_APP_TYPE", "MultiTenant")
+        if app_type not in ("MultiTenant", "SingleTenant", "UserAssignedMSI"):
+            raise ConfigError(f"environment: TEAMS_APP_TYPE={app_type!r} is unknown. Fix: use MultiTenant, "
+                              "SingleTenant or UserAssignedMSI.")
+        teams_enabled = bool(env.get("TEAMS_APP_ID") or env.get("TEAMS_APP_PASSWORD") or local_dev)
+        return cls(
+            database_url=env.get("DATABASE_URL") or "sqlite:///kasuhara.db",
+            config_path=Path(env.get("KASUHARA_CONFIG") or "kasuhara.yaml"),
+            port=int(port_text),
+            host="127.0.0.1" if local_dev else env.get("KASUHARA_HOST", "0.0.0.0"),
+            secret_key=env.get("KASUHARA_SECRET_KEY", ""),
+            slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
+            slack_app_token=env.get("SLACK_APP_TOKEN", ""),
+            slack_api_url=env.get("SLACK_API_URL", ""),
+            teams_app_id=env.get("TEAMS_APP_ID", ""),
+            teams_app_password=env.get("TEAMS_APP_PASSWORD", ""),
+            teams_app_tenant_id=env.get("TEAMS_APP_TENANT_ID", ""),
+            teams_app_type=app_type,
+            teams_allow_unauthenticated=local_dev,
+            teams_enabled=teams_enabled,
+            env=env,
+        )
+
+    def problems(self) -> list[str]:
+        """Return what prevents serving (empty when the settings are usable)."""
+        found = []
+        if not self.secret_key:
+            found.append("environment: KASUHARA_SECRET_KEY is not set. Fix: set it to a long random string "
+                         "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) and keep it outside "
+                         "the database; it encrypts sensitive fields.")
+        if not self.slack_enabled and not self.teams_enabled:
+            found.append("environment: neither Slack nor Teams is configured. Fix: set SLACK_BOT_TOKEN and "
+                         "SLACK_SIGNING_SECRET, or TEAMS_APP_ID and TEAMS_APP_PASSWORD.")
+        if self.slack_enabled and not self.slack_signing_secret and not self.slack_app_token:
+            found.append("environment: SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not. Fix: copy the "
+                         "Signing Secret from the Slack app's Basic Information page (or set SLACK_APP_TOKEN "
+                         "for Socket Mode).")
+        if self.teams_enabled and not self.teams_allow_unauthenticated and not (
+                self.teams_app_id and (self.teams_app_password or self.teams_app_type == "UserAssignedMSI")):
+            found.append("environment: Teams is enabled but TEAMS_APP_ID/TEAMS_APP_PASSWORD are incomplete; "
+                         "without them every request would be accepted unauthenticated. Fix: set both from the "
+                         "Azure Bot registration, or set KASUHARA_TEAMS_LOCAL_DEV=1 for local development only.")
+        if self.teams_app_type == "SingleTenant" and self.teams_enabled and not self.teams_app_tenant_id:
+            found.append("environment: TEAMS_APP_TYPE=SingleTenant needs TEAMS_APP_TENANT_ID. Fix: set it to "
+                         "your Microsoft Entra tenant id.")
+        return found
+
+    def teams_endpoint_settings(self) -> dict[str, str]:
+        """Bot Framework endpoint overrides (national clouds, tests), as botbuilder names them."""
+        return {k: self.env[k] for k in TEAMS_ENDPOINT_SETTINGS if self.env.get(k)}
+
+
+# -- policy file -------------------------------------------------------------------------
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_SLACK_ID = re.compile(r"^[CGDUW][A-Z0-9]{2,}$")
+_TEAMS_ID = re.compile(r"^(19:.+@thread\.(tacv2|skype|v2)|[0-9a-f-]{36}|29:.+|a:.+|8:.+)$")
+
+
+class _Reader:
+    """Read values out of the YAML tree, failing with file + key + fix."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {problem}. Fix: {fix}")
+
+    def duration(self, key: str, value: object) -> timedelta:
+        match = _DURATION.match(str(value)) if isinstance(value, (str, int)) else None
+        if not match:
+            raise self.fail(key, f"{value!r} is not a duration", "write a number and a unit, e.g. 15m, 1h, 72h, 14d")
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+    def role(self, key: str, value: object) -> Role:
+        try:
+            return Role(str(value))
+        except ValueError:
+            raise self.fail(key, f"unknown role {value!r}",
+                            "use one of " + ", ".join(r.value for r in Role)) from None
+
+    def roles(self, key: str, value: object) -> tuple[Role, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, "must be a non-empty list of roles", "e.g. [field_manager]")
+        return tuple(self.role(f"{key}[{i}]", v) for i, v in enumerate(value))
+
+    def level(self, key: str, value: object) -> RiskLevel:
+        try:
+            return RiskLevel.parse(str(value))
+        except ValueError:
+            raise self.fail(key, f"unknown level {value!r}", "use L1, L2, L3 or L4") from None
+
+    def mapping(self, key: str, value: object) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a mapping, found {type(value).__name__}", "see kasuhara.example.yaml")
+        return value
+
+    def text(self, key: str, value: object) -> str:
+        if not isinstance(value, (str, int)) or not str(value).strip():
+            raise self.fail(key, "must be a non-empty text", "see kasuhara.example.yaml")
+        return str(value)

@@ -1,0 +1,209 @@
+"""Parse and validate the policy file (kasuhara.yaml) into `flows.policy.Policy`.
+
+The shape is a public contract (see kasuhara.example.yaml): extend it, don't rename it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.config import _SLACK_ID, _TEAMS_ID, DEFAULT_FOLLOW_UPS, ConfigError, _Reader
+from flows.i18n import Translator
+from flows.model import ChainStep, Platform, RiskLevel, Role, Target
+from flows.policy import ConsultationRule, Contact, FollowUpRule, Policy, Signal, Unit
+from flows.risk import DEFAULT_SIGNALS
+
+KNOWN_KEYS = {"timezone", "locale", "admins", "units", "escalation", "follow_ups", "consultation", "contacts",
+              "signals"}
+DEFAULT_CONTACTS = (
+    Contact("警察（緊急）", phone="110"),
+    Contact("警察相談専用電話", phone="#9110"),
+    Contact("総合労働相談コーナー（厚生労働省）", url="https://www.mhlw.go.jp/general/seido/chihou/kaiketu/soudan.html"),
+    Contact("こころの耳（厚生労働省）", url="https://kokoro.mhlw.go.jp/"),
+)
+
+
+def load_policy(path: Path | str) -> Policy:
+    """Read and validate the policy file; raise ConfigError naming the file, key and fix."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: the policy file does not exist. Fix: copy kasuhara.example.yaml to {path} "
+                          "and edit it, or point KASUHARA_CONFIG at your policy file.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise ConfigError(f"{path}: {where}: not valid YAML ({getattr(error, 'problem', error)}). Fix: check the "
+                          "indentation and quoting around that line.") from None
+    return parse_policy(data, path)
+
+
+def parse_policy(data: object, path: Path) -> Policy:
+    r = _Reader(path)
+    data = r.mapping("(top level)", data)
+    unknown = set(data) - KNOWN_KEYS
+    if unknown:
+        raise r.fail(sorted(unknown)[0], "unknown key", "remove it or use one of " + ", ".join(sorted(KNOWN_KEYS)))
+    timezone = str(data.get("timezone", "Asia/Tokyo"))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail("timezone", f"unknown time zone {timezone!r}", "use an IANA name such as Asia/Tokyo") from None
+    locale = str(data.get("locale", "ja"))
+    if locale not in ("ja", "en"):
+        raise r.fail("locale", f"unsupported locale {locale!r}", "use ja or en")
+    units = _units(r, data.get("units"))
+    unit_ids = {u.id for u in units}
+    for unit in units:
+        if unit.parent is not None and unit.parent not in unit_ids:
+            raise r.fail(f"units[{unit.id}].parent", f"unknown unit {unit.parent!r}",
+                         "name the id of another unit in units:")
+    _check_cycles(r, units)
+    escalation = _escalation(r, data.get("escalation"))
+    follow_ups = tuple(_follow_up(r, f"follow_ups[{i}]", item)
+                       for i, item in enumerate(data.get("follow_ups", DEFAULT_FOLLOW_UPS) or ()))
+    return Policy(
+        timezone=timezone, locale=locale, admins=_admins(r, data.get("admins") or {}), units=units,
+        escalation=escalation, signals=_signals(r, data.get("signals")), follow_ups=follow_ups,
+        consultation=_consultation(r, data.get("consultation") or {}), contacts=_contacts(r, data.get("contacts")),
+    )
+
+
+def _targets(r: _Reader, key: str, value: object) -> tuple[Target, ...]:
+    value = r.mapping(key, value)
+    found: list[Target] = []
+    for platform_name, ids in value.items():
+        try:
+            platform = Platform(platform_name)
+        except ValueError:
+            raise r.fail(f"{key}.{platform_name}", "unknown platform", "use slack or teams") from None
+        if isinstance(ids, str):
+            ids = [ids]
+        if not isinstance(ids, list):
+            raise r.fail(f"{key}.{platform_name}", "must be a list of ids", "e.g. [C0FIELD]")
+        pattern = _SLACK_ID if platform is Platform.SLACK else _TEAMS_ID
+        for i, address in enumerate(ids):
+            if not isinstance(address, str) or not pattern.match(address):
+                hint = ("a Slack channel id (C…/G…) or user id (U…/W…): right-click the channel → View channel details"
+                        if platform is Platform.SLACK else
+                        "a Teams channel id 19:…@thread.tacv2 (Get link to channel) or a user's AAD object id")
+                raise r.fail(f"{key}.{platform_name}[{i}]", f"{address!r} is not a valid id", f"use {hint}")
+            found.append(Target(platform, address))
+    return tuple(found)
+
+
+def _units(r: _Reader, value: object) -> tuple[Unit, ...]:
+    if not isinstance(value, list) or not value:
+        raise r.fail("units", "at least one unit is required", "add a unit with an id, a name and targets")
+    units, seen = [], set()
+    for i, item in enumerate(value):
+        item = r.mapping(f"units[{i}]", item)
+        unit_id = r.text(f"units[{i}].id", item.get("id"))
+        if unit_id in seen:
+            raise r.fail(f"units[{i}].id", f"duplicate unit id {unit_id!r}", "give every unit its own id")
+        seen.add(unit_id)
+        targets = {}
+        for role_name, spec in r.mapping(f"units[{unit_id}].targets", item.get("targets") or {}).items():
+            role = r.role(f"units[{unit_id}].targets.{role_name}", role_name)
+            targets[role] = _targets(r, f"units[{unit_id}].targets.{role_name}", spec)
+        units.append(Unit(unit_id, str(item.get("name") or unit_id),
+                          str(item["parent"]) if item.get("parent") else None, targets))
+    return tuple(units)
+
+
+def _check_cycles(r: _Reader, units: tuple[Unit, ...]) -> None:
+    parents = {u.id: u.parent for u in units}
+    for unit in units:
+        seen, current = set(), unit.id
+        while current is not None:
+            if current in seen:
+                raise r.fail(f"units[{unit.id}].parent", "the parents form a loop", "make one unit the root (no parent)")
+            seen.add(current)
+            current = parents.get(current)
+
+
+def _escalation(r: _Reader, value: object) -> dict[RiskLevel, ChainStep]:
+    value = r.mapping("escalation", value)
+    chain = {}
+    for name, spec in value.items():
+        level = r.level(f"escalation.{name}", name)
+        key = f"escalation.{name}"
+        spec = r.mapping(key, spec)
+        unknown = set(spec) - {"notify", "ack_within", "then", "repeat_every", "meeting_within"}
+        if unknown:
+            raise r.fail(f"{key}.{sorted(unknown)[0]}", "unknown key",
+                         "use notify, ack_within, then, repeat_every, meeting_within")
+        if "ack_within" not in spec:
+            raise r.fail(f"{key}.ack_within", "missing", "say how long before re-escalating, e.g. ack_within: 15m")
+        chain[level] = ChainStep(
+            level=level, notify=r.roles(f"{key}.notify", spec.get("notify")),
+            ack_within=r.duration(f"{key}.ack_within", spec["ack_within"]),
+            then=r.roles(f"{key}.then", spec.get("then")),
+            repeat_every=r.duration(f"{key}.repeat_every", spec["repeat_every"]) if "repeat_every" in spec else None,
+            meeting_within=r.duration(f"{key}.meeting_within", spec["meeting_within"]) if "meeting_within" in spec
+            else None,
+        )
+    missing = [lvl.name for lvl in RiskLevel if lvl not in chain]
+    if missing:
+        raise r.fail(f"escalation.{missing[0]}", "missing", "define notify, ack_within and then for every level L1–L4")
+    return chain
+
+
+def _follow_up(r: _Reader, key: str, value: object) -> FollowUpRule:
+    value = r.mapping(key, value)
+    kind = r.text(f"{key}.kind", value.get("kind"))
+    rule = FollowUpRule(kind=kind, after=r.duration(f"{key}.after", value.get("after")),
+                        to=r.role(f"{key}.to", value.get("to", "hr")),
+                        min_level=r.level(f"{key}.min_level", value.get("min_level", "L2")))
+    extra = {}
+    for name in ("remind_every", "escalate_after"):
+        if name in value:
+            extra[name] = r.duration(f"{key}.{name}", value[name])
+    if "escalate_to" in value:
+        extra["escalate_to"] = r.role(f"{key}.escalate_to", value["escalate_to"])
+    return FollowUpRule(**{**rule.__dict__, **extra})
+
+
+def _consultation(r: _Reader, value: object) -> ConsultationRule:
+    value = r.mapping("consultation", value)
+    base = ConsultationRule()
+    return ConsultationRule(**{
+        name: r.duration(f"consultation.{name}", value[name]) if name in value else getattr(base, name)
+        for name in ("first_reply_within", "escalate_after", "forget_after_close")})
+
+
+def _admins(r: _Reader, value: object) -> dict[Platform, tuple[str, ...]]:
+    admins: dict[Platform, tuple[str, ...]] = {}
+    for target in _targets(r, "admins", value):
+        admins[target.platform] = admins.get(target.platform, ()) + (target.address,)
+    return admins
+
+
+def _signals(r: _Reader, value: object) -> tuple[Signal, ...]:
+    if value is None:
+        return DEFAULT_SIGNALS
+    if not isinstance(value, list) or not value:
+        raise r.fail("signals", "must be a non-empty list", "e.g. - {id: threat, level: L3, ja: 脅迫, en: Threat}")
+    signals = []
+    for i, item in enumerate(value):
+        item = r.mapping(f"signals[{i}]", item)
+        signal = Signal(r.text(f"signals[{i}].id", item.get("id")), r.level(f"signals[{i}].level", item.get("level")),
+                        str(item.get("ja", "")), str(item.get("en", "")))
+        if not (signal.label_ja or Translator("ja").has(f"signal.{signal.id}")):
+            raise r.fail(f"signals[{i}].ja", f"no label for the new signal {signal.id!r}",
+                         "add ja: and en: labels (what the reporter sees in the form)")
+        signals.append(signal)
+    return tuple(signals)
+
+
+def _contacts(r: _Reader, value: object) -> tuple[Contact, ...]:
+    if value is None:
+        return DEFAULT_CONTACTS
+    if not isinstance(value, list):
+        raise r.fail("contacts", "must be a list", 'e.g. - {name: 警察（緊急）, phone: "110"}')
+    return tuple(Contact(r.text(f"contacts[{i}].name", r.mapping(f"contacts[{i}]", c).get("name")),
+                         str(c.get("phone", "")), str(c.get("url", "")), str(c.get("note", "")))
+                 for i, c in enumerate(value))

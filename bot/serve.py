@@ -1,0 +1,36 @@
+"""Run the web server until interrupted."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import build_runtime
+from bot.config import Settings
+from flows.policy import Policy
+
+log = logging.getLogger("kasuhara")
+
+
+async def serve(settings: Settings, policy: Policy) -> None:
+    runtime = await build_runtime(settings, policy)
+    if settings.teams_allow_unauthenticated:
+        log.warning("!!! KASUHARA_TEAMS_LOCAL_DEV is set: Teams requests are NOT authenticated. "
+                    "Listening on 127.0.0.1 only. Never use this in production. !!!")
+    runner = web.AppRunner(runtime.web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    await runtime.start()
+    log.info("kasuhara listening on http://%s:%s (slack=%s, teams=%s)", settings.host, settings.port,
+             settings.slack_enabled, settings.teams_enabled)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping")
+    await runtime.stop()
+    await runner.cleanup()

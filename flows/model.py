@@ -1,0 +1,217 @@
+"""Domain values: incidents, risk levels, escalation plans, alerts and timers.
+
+Plain dataclasses and enums; no platform, web or SQL types (see tests/test_architecture.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum, IntEnum
+
+
+class Platform(str, Enum):
+    SLACK = "slack"
+    TEAMS = "teams"
+
+
+class RiskLevel(IntEnum):
+    L1 = 1
+    L2 = 2
+    L3 = 3
+    L4 = 4
+
+    @classmethod
+    def parse(cls, text: str) -> "RiskLevel":
+        """Parse 'L1'..'L4' (case-insensitive); raise ValueError otherwise."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown risk level {text!r}: use one of L1, L2, L3, L4") from None
+
+
+class Role(str, Enum):
+    """Roles of the manual (§3-2) that a policy file maps to channels or people."""
+
+    FIELD_LEADER = "field_leader"
+    FIELD_MANAGER = "field_manager"
+    DIVISION_HEAD = "division_head"
+    HR = "hr"
+    LEGAL = "legal"
+    EXECUTIVES = "executives"
+    CRISIS = "crisis"
+    CONSULTATION = "consultation"
+    PR = "pr"
+    IT = "it"
+
+
+class IncidentStatus(str, Enum):
+    OPEN = "open"  # alerted, nobody acknowledged yet
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+
+class AlertTier(IntEnum):
+    FIRST = 0  # the level's notify roles
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone acting through a chat platform."""
+
+    platform: Platform
+    user_id: str
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform.value}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One place a message can be delivered: a channel or a user on a platform."""
+
+    platform: Platform
+    address: str
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    """The escalation rule of one level, copied into each incident when it starts."""
+
+    level: RiskLevel
+    notify: tuple[Role, ...]
+    ack_within: timedelta
+    then: tuple[Role, ...]
+    repeat_every: timedelta | None = None
+    meeting_within: timedelta | None = None
+
+    @property
+    def reminder_interval(self) -> timedelta:
+        """How often an unacknowledged alert is repeated after the first escalation."""
+        return self.repeat_every or self.ack_within
+
+
+@dataclass(frozen=True)
+class PlannedTarget:
+    role: Role
+    target: Target
+
+
+@dataclass(frozen=True)
+class EscalationSnapshot:
+    """The chain and resolved targets of one incident, frozen at submit time.
+
+    Editing the policy file never changes an escalation in flight (Grafana OnCall's
+    escalation snapshot).
+    """
+
+    step: ChainStep
+    first: tuple[PlannedTarget, ...]
+    then: tuple[PlannedTarget, ...]
+
+
+@dataclass
+class IncidentDraft:
+    """A validated report, ready to be stored."""
+
+    unit_id: str
+    reporter: Actor
+    occurred_at: datetime
+    channel: str
+    description: str
+    behaviours: tuple[str, ...]
+    danger: bool
+    level: RiskLevel
+    assessed_level: RiskLevel
+    reasons: tuple[str, ...]
+    place: str = ""
+    types: tuple[str, ...] = ()
+    duration_minutes: int | None = None
+    counterpart: str = ""
+    injury_damage: str = ""
+    first_response: str = ""
+    evidence: tuple[str, ...] = ()
+    final_action: tuple[str, ...] = ()
+    prevention: str = ""
+    # 対応者所感・必要支援: sensitive personal data, HR only, never in channel alerts.
+    feelings_support: str = ""
+    is_sos: bool = False
+    sos_of: int | None = None  # the SOS this report completes
+
+
+@dataclass
+class Incident(IncidentDraft):
+    id: int = 0
+    case_no: str = ""
+    status: IncidentStatus = IncidentStatus.OPEN
+    created_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str = ""
+    snapshot: EscalationSnapshot | None = None
+
+
+class DeliveryKind(str, Enum):
+    ALERT = "alert"  # first post of an incident alert to a target
+    REMINDER = "reminder"  # re-post to an original target of an unacknowledged alert
+    ESCALATION = "escalation"  # post to a next-tier target
+    ALERT_UPDATE = "alert_update"  # refresh every posted alert (acknowledged by …)
+    PRIVATE = "private"  # a message to one person (confirmation, check-in)
+    CARD = "card"  # a generic card to a target (follow-up reminders, relays)
+
+
+class DeliveryStatus(str, Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up: recorded and escalated
+
+
+@dataclass
+class Delivery:
+    """One outbound message, written to the outbox in the transaction that caused it."""
+
+    kind: DeliveryKind
+    target: Target
+    incident_id: int | None = None
+    role: Role | None = None
+    tier: int = 0
+    payload: dict = field(default_factory=dict)
+    id: int = 0
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    message_ref: str = ""  # platform id of the posted message, for later updates
+    error: str = ""
+    dedupe_key: str = ""  # unique; a second enqueue with the same key is ignored
+
+
+class TimerKind(str, Enum):
+    ACK_DEADLINE = "ack_deadline"
+    MEETING = "meeting"
+    FOLLOW_UP = "follow_up"
+    CONSULTATION = "consultation"
+
+
+@dataclass
+class Timer:
+    """A durable deadline; swept and fired once, even across restarts."""
+
+    kind: TimerKind
+    due_at: datetime
+    incident_id: int | None = None
+    ref_id: int | None = None  # the follow-up or consultation the timer belongs to
+    seq: int = 0  # how many times this chain fired before (reminder count)
+    id: int = 0
+    fired_at: datetime | None = None
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One line of the incident's history (エスカレーション先と時刻 and the audit trail)."""
+
+    at: datetime
+    action: str
+    actor: str = "system"
+    detail: str = ""
+    incident_id: int | None = None

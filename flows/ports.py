@@ -1,0 +1,156 @@
+"""What the flows need from the outside world, as small Protocols.
+
+Adapters implement `Notifier` (one per platform); storage implements `Store` and the
+repositories it hands out inside a transaction. Flows never see a session, a client or a
+payload.
+"""
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from flows.cards import Card
+from flows.model import (
+    AuditEvent,
+    Delivery,
+    EscalationSnapshot,
+    Incident,
+    IncidentDraft,
+    Platform,
+    Timer,
+    TimerKind,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware, UTC."""
+        ...
+
+
+class DeliveryError(Exception):
+    """A platform refused or failed a delivery.
+
+    `permanent` (403, channel not found, bot removed, no stored conversation reference)
+    means retrying cannot help: the outbox records the failure and escalates instead.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Notifier(Protocol):
+    """Deliver neutral cards to one platform."""
+
+    platform: Platform
+
+    async def post(self, address: str, card: Card) -> str:
+        """Post a card to a channel or user; return the message reference for updates."""
+        ...
+
+    async def update(self, address: str, ref: str, card: Card) -> None:
+        """Replace a posted card (e.g. to show who acknowledged)."""
+        ...
+
+    async def send_private(self, user_id: str, card: Card) -> str:
+        """Send a card to one person only (DM / personal chat); return its reference."""
+        ...
+
+
+class IncidentRepository(Protocol):
+    async def add(self, draft: IncidentDraft, snapshot: EscalationSnapshot, now: datetime) -> Incident: ...
+
+    async def get(self, incident_id: int) -> Incident | None: ...
+
+    async def acknowledge(self, incident_id: int, actor: str, at: datetime) -> bool:
+        """Mark acknowledged if still open; False when someone already did (double click)."""
+        ...
+
+    async def list_all(self) -> list[Incident]: ...
+
+    async def last_unit_of(self, reporter_key: str) -> str | None: ...
+
+
+class Outbox(Protocol):
+    async def add(self, delivery: Delivery) -> Delivery | None:
+        """Enqueue; None when a delivery with the same dedupe_key exists."""
+        ...
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Delivery]: ...
+
+    async def mark_sent(self, delivery_id: int, ref: str, at: datetime) -> None: ...
+
+    async def mark_retry(self, delivery_id: int, at: datetime, error: str) -> None: ...
+
+    async def mark_failed(self, delivery_id: int, error: str, at: datetime) -> None: ...
+
+    async def sent_for_incident(self, incident_id: int) -> list[Delivery]: ...
+
+
+class Timers(Protocol):
+    async def add(self, timer: Timer) -> Timer: ...
+
+    async def due(self, now: datetime, limit: int) -> list[Timer]: ...
+
+    async def claim(self, timer_id: int, at: datetime) -> bool:
+        """Mark fired; False if it already fired or was cancelled (fires once)."""
+        ...
+
+    async def cancel(self, *, incident_id: int | None = None, ref_id: int | None = None,
+                     kinds: tuple[TimerKind, ...] = ()) -> int: ...
+
+
+class AuditLog(Protocol):
+    async def add(self, event: AuditEvent) -> None: ...
+
+    async def for_incident(self, incident_id: int) -> list[AuditEvent]: ...
+
+
+class RequestKeys(Protocol):
+    async def seen(self, key: str) -> int | None:
+        """Return the result id stored for a request key, or None if it is new."""
+        ...
+
+    async def remember(self, key: str, result_id: int, at: datetime) -> bool:
+        """Store the key; False if it was already stored (a concurrent duplicate)."""
+        ...
+
+
+class RoleBindings(Protocol):
+    """Targets bound in chat (Teams `bind <role>`), added to the policy file's targets."""
+
+    async def bind(self, platform: Platform, unit_id: str, role: str, address: str, actor: str, at: datetime) -> bool:
+        """Store a binding; False if it already existed."""
+        ...
+
+    async def all(self) -> list[tuple[Platform, str, str, str]]:
+        """Every binding as (platform, unit id, role, address)."""
+        ...
+
+
+class Transaction(Protocol):
+    """One unit of work: everything written through it commits together or not at all."""
+
+    incidents: IncidentRepository
+    outbox: Outbox
+    timers: Timers
+    audit: AuditLog
+    requests: RequestKeys
+    bindings: RoleBindings
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+
+class ConversationDirectory(Protocol):
+    """Platform conversation references (Teams needs one to post proactively)."""
+
+    async def save(self, platform: Platform, key: str, reference: dict, at: datetime) -> None: ...
+
+    async def get(self, platform: Platform, key: str) -> dict | None: ...
+
+    async def keys(self, platform: Platform) -> list[str]: ...

@@ -1,0 +1,197 @@
+"""The flows' front door: one object the adapters call, one verb per user action."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flows import escalation, messages
+from flows.cards import Card, Tone, card_to_dict
+from flows.forms import FormSpec, RawValues, validate
+from flows.i18n import Translator, normalize_locale
+from flows.model import (
+    Actor,
+    AuditEvent,
+    ChainStep,
+    Delivery,
+    DeliveryKind,
+    Incident,
+    IncidentDraft,
+    RiskLevel,
+    Role,
+    Target,
+)
+from flows.policy import Policy
+from flows.ports import Clock, Store, Transaction
+from flows.report_form import build_report_form
+from flows.risk import assess
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """Result of a submitted report form.
+
+    Non-empty `errors` (field id -> localized message) means: show the form again with
+    these messages next to the fields; nothing was stored.
+    """
+
+    errors: dict[str, str] = field(default_factory=dict)
+    card: Card | None = None  # the reporter's private confirmation
+    incident: Incident | None = None
+    duplicate: bool = False  # the same request key was processed before: same incident
+
+
+@dataclass(frozen=True)
+class AckOutcome:
+    card: Card  # the alert as it must now look for everyone (acknowledged by whom, when)
+    first: bool  # False when somebody had already acknowledged (double click, second manager)
+    incident: Incident
+
+
+class Flows:
+    """Every user action of the incident side, platform-neutral.
+
+    `wake` is called after a transaction that queued messages, so the dispatcher sends them
+    at once instead of at its next tick.
+    """
+
+    def __init__(self, policy: Policy, store: Store, clock: Clock, wake: Callable[[], None] = lambda: None):
+        self.policy = policy
+        self._store = store
+        self._clock = clock
+        self._wake = wake
+
+    # -- reading ---------------------------------------------------------------------------
+    def report_form(self, locale: str | None, *, context: str = "") -> FormSpec:
+        return build_report_form(self.policy, self._t(locale), context=context)
+
+    def help_card(self, locale: str | None) -> Card:
+        return messages.help_card(self.policy, self._t(locale))
+
+    def unknown_command_card(self, locale: str | None) -> Card:
+        return messages.unknown_command_card(self._t(locale))
+
+    # -- reporting -------------------------------------------------------------------------
+    async def submit_report(self, actor: Actor, raw: RawValues, *, locale: str | None, request_key: str,
+                            context: str = "") -> ReportOutcome:
+        """Validate, assess, store and alert — or return inline errors and store nothing."""
+        t = self._t(locale)
+        now = self._clock.now()
+        checked = validate(self.report_form(locale, context=context), raw, t, now)
+        if not checked.ok:
+            return ReportOutcome(errors=checked.errors)
+        async with self._store.transaction() as tx:
+            known = await tx.requests.seen(request_key)
+            if known is not None:
+                incident = await tx.incidents.get(known)
+                return ReportOutcome(card=self._confirmation(incident, t), incident=incident, duplicate=True)
+            draft = self._draft(actor, checked.values, context)
+            incident = await self._open(tx, draft, self.policy.escalation[draft.level], now, request_key)
+            card = self._confirmation(incident, t)
+            await self._send_private(tx, actor, card, f"confirm:{incident.id}")
+        self._wake()
+        return ReportOutcome(card=card, incident=incident)
+
+    async def raise_sos(self, actor: Actor, place: str, *, locale: str | None, request_key: str) -> Card:
+        """Alert the field manager and leader at once; no form; the report can follow."""
+        t = self._t(locale)
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            known = await tx.requests.seen(request_key)
+            if known is not None:
+                return messages.sos_card(await tx.incidents.get(known), self.policy, t)
+            unit_id = await tx.incidents.last_unit_of(actor.key)
+            if not unit_id or not self.policy.has_unit(unit_id):
+                unit_id = self.policy.default_unit.id
+            draft = IncidentDraft(unit_id=unit_id, reporter=actor, occurred_at=now, channel="", description="",
+                                  behaviours=(), danger=True, level=RiskLevel.L4, assessed_level=RiskLevel.L4,
+                                  reasons=("sos",), place=place.strip()[:200], is_sos=True)
+            incident = await self._open(tx, draft, escalation.sos_step(self.policy), now, request_key)
+        self._wake()
+        return messages.sos_card(incident, self.policy, t)
+
+    # -- acknowledging ---------------------------------------------------------------------
+    async def acknowledge(self, incident_id: int, actor: Actor, *, locale: str | None = None) -> AckOutcome | None:
+        """Acknowledge an alert; a second click (or a second manager) changes nothing."""
+        t = self._t(locale)
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            incident = await tx.incidents.get(incident_id)
+            if incident is None:
+                return None
+            first = await escalation.acknowledge(tx, incident, actor.name or actor.user_id, now)
+            incident = await tx.incidents.get(incident_id)
+        if first:
+            self._wake()
+        card = messages.alert_card(incident, self.policy, t, deadline=None)
+        return AckOutcome(card=card, first=first, incident=incident)
+
+    # -- configuration in chat -------------------------------------------------------------
+    async def bind_target(self, actor: Actor, role: str, address: str, *, unit_id: str | None = None,
+                          locale: str | None = None) -> Card:
+        """Bind this channel to a role (admins only), e.g. Teams `bind hr`."""
+        t = self._t(locale)
+        if not self.policy.is_admin(actor.platform, actor.user_id):
+            return messages.notice_card(t("bind.not_admin"), tone=Tone.WARNING)
+        try:
+            parsed = Role(role.strip().lower())
+        except ValueError:
+            return messages.notice_card(t("bind.unknown_role", role=role or "-", roles=", ".join(r.value for r in Role)),
+                                        tone=Tone.WARNING)
+        unit_id = unit_id or self.policy.default_unit.id
+        if not self.policy.has_unit(unit_id):
+            return messages.notice_card(t("bind.unknown_unit", unit=unit_id), tone=Tone.WARNING)
+        async with self._store.transaction() as tx:
+            await tx.bindings.bind(actor.platform, unit_id, parsed.value, address, actor.key, self._clock.now())
+            await tx.audit.add(AuditEvent(self._clock.now(), "bound", actor=actor.key,
+                                          detail=f"{unit_id}/{parsed.value} -> {actor.platform.value}:{address}"))
+        return messages.notice_card(t("bind.done", role=t(f"role.{parsed.value}"), unit=self.policy.unit(unit_id).name),
+                                    tone=Tone.GOOD)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _t(self, locale: str | None) -> Translator:
+        return Translator(normalize_locale(locale, self.policy.locale))
+
+    async def _open(self, tx: Transaction, draft: IncidentDraft, step: ChainStep, now: datetime,
+                    request_key: str) -> Incident:
+        extra = escalation.extra_targets(await tx.bindings.all())
+        snapshot = escalation.snapshot_chain(self.policy, draft.unit_id, step, extra)
+        incident = await tx.incidents.add(draft, snapshot, now)
+        if not await tx.requests.remember(request_key, incident.id, now):
+            raise DuplicateRequest(request_key)
+        await tx.audit.add(AuditEvent(now, "reported", actor=draft.reporter.key,
+                                      detail=f"{draft.level.name} ({', '.join(draft.reasons)})", incident_id=incident.id))
+        await escalation.start_escalation(tx, incident, now)
+        return incident
+
+    async def _send_private(self, tx: Transaction, actor: Actor, card: Card, key: str) -> None:
+        await tx.outbox.add(Delivery(kind=DeliveryKind.PRIVATE, target=Target(actor.platform, actor.user_id),
+                                     payload={"card": card_to_dict(card)}, dedupe_key=key,
+                                     next_attempt_at=self._clock.now()))
+
+    def _confirmation(self, incident: Incident, t: Translator) -> Card:
+        step = incident.snapshot.step
+        return messages.confirmation_card(incident, self.policy, t, notified_roles=tuple(r.value for r in step.notify),
+                                          deadline=incident.created_at + step.ack_within)
+
+    def _draft(self, actor: Actor, values: dict, context: str) -> IncidentDraft:
+        requested = values.get("requested_level")
+        found = assess(self.policy.signals, values["behaviours"], danger=values["danger"],
+                       duration_minutes=values.get("duration_minutes"),
+                       requested=RiskLevel.parse(requested) if requested else None)
+        sos_of = int(context[4:]) if context.startswith("sos:") and context[4:].isdigit() else None
+        return IncidentDraft(
+            unit_id=values["unit"], reporter=actor, occurred_at=values["occurred_at"], channel=values["channel"],
+            description=values["description"], behaviours=values["behaviours"], danger=values["danger"] != "none",
+            level=found.level, assessed_level=found.assessed, reasons=found.reasons,
+            place=values.get("place") or "", types=values.get("types", ()),
+            duration_minutes=values.get("duration_minutes"), counterpart=values.get("counterpart") or "",
+            injury_damage=values.get("injury_damage") or "", first_response=values.get("first_response") or "",
+            evidence=values.get("evidence", ()), final_action=values.get("final_action", ()),
+            prevention=values.get("prevention") or "", feelings_support=values.get("feelings_support") or "",
+            sos_of=sos_of,
+        )
+
+
+class DuplicateRequest(Exception):
+    """The same request was processed concurrently; the transaction is rolled back."""

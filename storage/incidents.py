@@ -1,0 +1,121 @@
+"""Incident repository (flows.ports.IncidentRepository)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from flows.model import (
+    Actor,
+    ChainStep,
+    EscalationSnapshot,
+    Incident,
+    IncidentDraft,
+    IncidentStatus,
+    PlannedTarget,
+    Platform,
+    RiskLevel,
+    Role,
+    Target,
+)
+from storage.crypto import Sealer
+from storage.tables import IncidentRow
+
+
+class SqlIncidents:
+    def __init__(self, session: AsyncSession, sealer: Sealer):
+        self._session = session
+        self._sealer = sealer
+
+    async def add(self, draft: IncidentDraft, snapshot: EscalationSnapshot, now: datetime) -> Incident:
+        row = IncidentRow(
+            unit_id=draft.unit_id, reporter_platform=draft.reporter.platform.value, reporter_id=draft.reporter.user_id,
+            reporter_name=draft.reporter.name, occurred_at=draft.occurred_at, place=draft.place, channel=draft.channel,
+            description=draft.description, behaviours=_dump(draft.behaviours), types=_dump(draft.types),
+            danger=draft.danger, level=int(draft.level), assessed_level=int(draft.assessed_level),
+            reasons=_dump(draft.reasons), duration_minutes=draft.duration_minutes, counterpart=draft.counterpart,
+            injury_damage=draft.injury_damage, first_response=draft.first_response, evidence=_dump(draft.evidence),
+            final_action=_dump(draft.final_action), prevention=draft.prevention,
+            feelings_support_enc=self._sealer.seal(draft.feelings_support), is_sos=draft.is_sos, sos_of=draft.sos_of,
+            status=IncidentStatus.OPEN.value, created_at=now, snapshot=json.dumps(snapshot_to_dict(snapshot)),
+        )
+        self._session.add(row)
+        await self._session.flush()
+        row.case_no = f"K-{now.year}-{row.id:05d}"
+        await self._session.flush()
+        return self._to_model(row)
+
+    async def get(self, incident_id: int) -> Incident | None:
+        row = await self._session.get(IncidentRow, incident_id, populate_existing=True)
+        return None if row is None else self._to_model(row)
+
+    async def acknowledge(self, incident_id: int, actor: str, at: datetime) -> bool:
+        result = await self._session.execute(
+            update(IncidentRow)
+            .where(IncidentRow.id == incident_id, IncidentRow.status == IncidentStatus.OPEN.value)
+            .values(status=IncidentStatus.ACKNOWLEDGED.value, acknowledged_at=at, acknowledged_by=actor)
+        )
+        return result.rowcount == 1
+
+    async def list_all(self, *, include_sensitive: bool = True) -> list[Incident]:
+        rows = (await self._session.exec(select(IncidentRow).order_by(IncidentRow.id))).all()
+        return [self._to_model(r, include_sensitive=include_sensitive) for r in rows]
+
+    async def last_unit_of(self, reporter_key: str) -> str | None:
+        platform, _, user_id = reporter_key.partition(":")
+        row = (await self._session.exec(
+            select(IncidentRow.unit_id)
+            .where(IncidentRow.reporter_platform == platform, IncidentRow.reporter_id == user_id,
+                   IncidentRow.is_sos == False)  # noqa: E712 (SQL expression)
+            .order_by(IncidentRow.id.desc()).limit(1))).first()
+        return row
+
+    def _to_model(self, row: IncidentRow, *, include_sensitive: bool = True) -> Incident:
+        return Incident(
+            id=row.id, case_no=row.case_no, unit_id=row.unit_id,
+            reporter=Actor(Platform(row.reporter_platform), row.reporter_id, row.reporter_name),
+            occurred_at=row.occurred_at, channel=row.channel, description=row.description,
+            behaviours=tuple(json.loads(row.behaviours)), danger=row.danger, level=RiskLevel(row.level),
+            assessed_level=RiskLevel(row.assessed_level), reasons=tuple(json.loads(row.reasons)), place=row.place,
+            types=tuple(json.loads(row.types)), duration_minutes=row.duration_minutes, counterpart=row.counterpart,
+            injury_damage=row.injury_damage, first_response=row.first_response,
+            evidence=tuple(json.loads(row.evidence)), final_action=tuple(json.loads(row.final_action)),
+            prevention=row.prevention, feelings_support=self._sealer.open(row.feelings_support_enc) if include_sensitive else "",
+            is_sos=row.is_sos, sos_of=row.sos_of, status=IncidentStatus(row.status), created_at=row.created_at,
+            acknowledged_at=row.acknowledged_at, acknowledged_by=row.acknowledged_by,
+            snapshot=snapshot_from_dict(json.loads(row.snapshot)) if row.snapshot != "{}" else None,
+        )
+
+
+def _dump(values) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def snapshot_to_dict(snap: EscalationSnapshot) -> dict:
+    step = snap.step
+
+    def planned(items):
+        return [[p.role.value, p.target.platform.value, p.target.address] for p in items]
+
+    return {
+        "level": step.level.name, "notify": [r.value for r in step.notify], "then": [r.value for r in step.then],
+        "ack_within": step.ack_within.total_seconds(),
+        "repeat_every": step.repeat_every.total_seconds() if step.repeat_every else None,
+        "meeting_within": step.meeting_within.total_seconds() if step.meeting_within else None,
+        "first": planned(snap.first), "then_targets": planned(snap.then),
+    }
+
+
+def snapshot_from_dict(data: dict) -> EscalationSnapshot:
+    def seconds(value):
+        return timedelta(seconds=value) if value is not None else None
+
+    def planned(items):
+        return tuple(PlannedTarget(Role(r), Target(Platform(p), a)) for r, p, a in items)
+
+    step = ChainStep(RiskLevel[data["level"]], tuple(Role(r) for r in data["notify"]), timedelta(seconds=data["ack_within"]),
+                     tuple(Role(r) for r in data["then"]), seconds(data["repeat_every"]), seconds(data["meeting_within"]))
+    return EscalationSnapshot(step, planned(data["first"]), planned(data["then_targets"]))

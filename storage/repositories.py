@@ -1,0 +1,21 @@
+"""One transaction's repositories (flows.ports.Transaction)."""
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.audit import SqlAudit
+from storage.crypto import Sealer
+from storage.directory import SqlBindings, SqlRequestKeys
+from storage.incidents import SqlIncidents
+from storage.outbox import SqlOutbox, SqlTimers
+
+
+class SqlTransaction:
+    def __init__(self, session: AsyncSession, sealer: Sealer):
+        self.session = session
+        self.incidents = SqlIncidents(session, sealer)
+        self.outbox = SqlOutbox(session)
+        self.timers = SqlTimers(session)
+        self.audit = SqlAudit(session)
+        self.requests = SqlRequestKeys(session)
+        self.bindings = SqlBindings(session)

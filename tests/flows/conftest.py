@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.app import prepare_database
+from bot.policy_file import load_policy
+from flows import escalation
+from flows.delivery import Dispatcher
+from flows.model import Platform, TimerKind
+from flows.service import Flows
+from flows.timers import TimerSweep
+from storage.crypto import Sealer
+from storage.db import Database
+from tests.fakes import FakeClock, RecordingNotifier
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class World:
+    """Flows wired to a real SQLite database, a fake clock and a recording notifier."""
+
+    def __init__(self, tmp_path: Path, policy_path: Path = ROOT / "kasuhara.example.yaml"):
+        self.url = f"sqlite:///{tmp_path / 'flows.db'}"
+        prepare_database(self.url)
+        self.policy = load_policy(policy_path)
+        self.clock = FakeClock()
+        self.store = Database(self.url, Sealer("test-secret"))
+        self.notifier = RecordingNotifier()
+        self.flows = Flows(self.policy, self.store, self.clock)
+        self.dispatcher = Dispatcher(self.store, {Platform.SLACK: self.notifier}, self.policy, self.clock)
+        self.sweep = TimerSweep(self.store, self.clock)
+        self.sweep.on(TimerKind.ACK_DEADLINE, escalation.fire_ack_deadline)
+
+    async def settle(self) -> None:
+        for _ in range(20):
+            if not (await self.sweep.run_once()) + (await self.dispatcher.run_once()):
+                return
+
+    async def later(self, **delta: float) -> None:
+        self.clock.advance(**delta)
+        await self.settle()
+
+
+@pytest.fixture
+async def world(tmp_path):
+    w = World(tmp_path)
+    yield w
+    await w.store.close()
