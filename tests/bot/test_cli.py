@@ -1,0 +1,132 @@
+"""The `kasuhara` command, run as a newcomer would run it."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(args, cwd, **env):
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "KASUHARA_", "DATABASE_URL"))}
+    full.update(env)
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=full, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    shutil.copy(ROOT / "kasuhara.example.yaml", tmp_path / "kasuhara.yaml")
+    return tmp_path
+
+
+def env_ok(**extra):
+    return {"KASUHARA_SECRET_KEY": "test-secret", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
+            "PYTHONPATH": str(ROOT), **extra}
+
+
+def test_check_config_accepts_the_example(workdir):
+    result = run(["check-config"], workdir, **env_ok())
+    assert result.returncode == 0, result.stderr
+    assert "2 units" in result.stdout
+
+
+def test_check_config_names_file_key_and_fix_for_a_bad_policy(workdir):
+    path = workdir / "kasuhara.yaml"
+    path.write_text(path.read_text().replace("then: [division_head]}", "then: [boss]}"))
+    result = run(["check-config"], workdir, **env_ok())
+    assert result.returncode == 2
+    assert "kasuhara.yaml: escalation.L2.then[0]: unknown role 'boss'. Fix:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_config_reports_teams_targets_the_bot_cannot_reach(workdir):
+    path = workdir / "kasuhara.yaml"
+    path.write_text(path.read_text().replace("hr:            {slack: [C0HR]}",
+                                             'hr:            {slack: [C0HR], teams: ["19:abc@thread.tacv2"]}'))
+    result = run(["check-config"], workdir, **env_ok(TEAMS_APP_ID="id", TEAMS_APP_PASSWORD="pw"))
+    assert result.returncode == 1
+    assert "19:abc@thread.tacv2" in result.stderr and "bind hr" in result.stderr
+
+
+def test_serve_refuses_to_start_with_a_bad_policy_and_says_why(workdir):
+    (workdir / "kasuhara.yaml").write_text("units: []\n")
+    result = run(["serve"], workdir, **env_ok())
+    assert result.returncode == 2 and "units: at least one unit is required" in result.stderr
+
+
+def test_serve_refuses_teams_without_credentials(workdir):
+    result = run(["serve"], workdir, **env_ok(TEAMS_APP_ID="only-the-id"))
+    assert result.returncode == 2 and "TEAMS_APP_PASSWORD" in result.stderr
+
+
+def test_db_upgrade_then_incidents_list_json(workdir):
+    url = f"sqlite:///{workdir / 'k.db'}"
+    assert run(["db", "upgrade"], workdir, **env_ok(DATABASE_URL=url)).returncode == 0
+    seed = subprocess.run([sys.executable, "-c", SEED, url], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert seed.returncode == 0, seed.stderr
+    result = run(["incidents", "list", "--json"], workdir, **env_ok(DATABASE_URL=url))
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert row["unit"] == "chuo" and row["level"] == "L2" and row["status"] == "acknowledged"
+    assert row["created"].startswith("20") and row["acknowledged"] and row["id"] == 1
+
+
+SEED = """
+import asyncio, sys
+from datetime import datetime, timezone
+from bot.policy_file import load_policy
+from flows.model import Actor, Platform
+from flows.service import Flows
+from storage.crypto import Sealer
+from storage.db import Database
+from bot.clock import SystemClock
+
+async def main(url):
+    db = Database(url, Sealer("test-secret"))
+    flows = Flows(load_policy("kasuhara.example.yaml"), db, SystemClock())
+    raw = {"occurred_at": str(int(datetime.now(timezone.utc).timestamp()) - 60), "unit": "chuo", "channel": "phone",
+           "description": "x", "behaviours": ["abuse"], "danger": "none"}
+    out = await flows.submit_report(Actor(Platform.SLACK, "U1"), raw, locale="ja", request_key="k")
+    assert not out.errors, out.errors
+    await flows.acknowledge(out.incident.id, Actor(Platform.SLACK, "U2", "m"))
+    await db.close()
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_creates_the_database_and_answers_healthz(workdir):
+    port = _free_port()
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "KASUHARA_"))}
+    full.update(env_ok(PORT=str(port), KASUHARA_HOST="127.0.0.1", SLACK_API_URL="http://127.0.0.1:9/api/"))
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=workdir, env=full,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    body = json.loads(response.read())
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert body == {"status": "ok", "slack": True, "teams": False}, process.stdout.read() if body is None else body
+        assert (workdir / "kasuhara.db").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

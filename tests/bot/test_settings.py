@@ -1,0 +1,32 @@
+import pytest
+
+from bot.config import ConfigError, Settings
+
+
+def test_defaults():
+    settings = Settings.from_env({})
+    assert settings.port == 3978 and settings.database_url == "sqlite:///kasuhara.db"
+    assert str(settings.config_path) == "kasuhara.yaml"
+
+
+def test_teams_without_credentials_refuses_unless_local_development():
+    env = {"KASUHARA_SECRET_KEY": "s", "TEAMS_APP_ID": "abc"}
+    assert any("TEAMS_APP_PASSWORD" in p for p in Settings.from_env(env).problems())
+    local = Settings.from_env({"KASUHARA_SECRET_KEY": "s", "KASUHARA_TEAMS_LOCAL_DEV": "1"})
+    assert local.problems() == [] and local.host == "127.0.0.1" and local.teams_allow_unauthenticated
+
+
+def test_missing_secret_key_and_platforms_are_problems_with_fixes():
+    problems = Settings.from_env({}).problems()
+    assert any("KASUHARA_SECRET_KEY" in p and "Fix:" in p for p in problems)
+    assert any("SLACK_BOT_TOKEN" in p for p in problems)
+
+
+def test_bad_port_is_refused():
+    with pytest.raises(ConfigError, match="PORT"):
+        Settings.from_env({"PORT": "http"})
+
+
+def test_bot_framework_endpoint_settings_pass_through():
+    settings = Settings.from_env({"ToBotFromChannelOpenIdMetadataUrl": "https://127.0.0.1:9/openid", "OTHER": "x"})
+    assert settings.teams_endpoint_settings() == {"ToBotFromChannelOpenIdMetadataUrl": "https://127.0.0.1:9/openid"}

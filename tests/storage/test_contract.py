@@ -1,0 +1,139 @@
+"""One contract suite, run against every backend (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from bot.app import prepare_database
+from flows.model import (
+    Actor, AuditEvent, ChainStep, Delivery, DeliveryKind, EscalationSnapshot, IncidentDraft, PlannedTarget, Platform,
+    RiskLevel, Role, Target, Timer, TimerKind,
+)
+from storage import migrate
+from storage.crypto import Sealer
+from storage.db import Database, sync_url
+
+NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+STEP = ChainStep(RiskLevel.L2, (Role.FIELD_MANAGER,), timedelta(minutes=15), (Role.DIVISION_HEAD,))
+SNAPSHOT = EscalationSnapshot(STEP, (PlannedTarget(Role.FIELD_MANAGER, Target(Platform.SLACK, "C1")),),
+                              (PlannedTarget(Role.DIVISION_HEAD, Target(Platform.TEAMS, "19:x@thread.tacv2")),))
+
+
+def draft(**overrides) -> IncidentDraft:
+    values = dict(unit_id="chuo", reporter=Actor(Platform.SLACK, "U1", "山田"), occurred_at=NOW, channel="phone",
+                  description="大声", behaviours=("abuse",), danger=False, level=RiskLevel.L2,
+                  assessed_level=RiskLevel.L2, reasons=("abuse",), feelings_support="眠れない")
+    values.update(overrides)
+    return IncidentDraft(**values)
+
+
+@pytest.fixture
+async def db(database_url):
+    prepare_database(database_url)
+    database = Database(database_url, Sealer("contract-secret"))
+    yield database
+    await database.close()
+
+
+def test_migrations_create_exactly_the_models_schema(database_url):
+    migrate.upgrade(database_url)
+    assert migrate.current_revision(database_url) == migrate.head_revision(database_url)
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+async def test_incident_round_trip_keeps_the_snapshot_and_seals_sensitive_text(db, database_url):
+    async with db.transaction() as tx:
+        stored = await tx.incidents.add(draft(), SNAPSHOT, NOW)
+    assert stored.case_no == f"K-2026-{stored.id:05d}"
+    async with db.transaction() as tx:
+        loaded = await tx.incidents.get(stored.id)
+        raw = (await tx.session.execute(text("SELECT feelings_support_enc FROM incidents"))).scalar_one()
+    assert loaded.snapshot == SNAPSHOT and loaded.feelings_support == "眠れない"
+    assert loaded.occurred_at == NOW and loaded.reporter == Actor(Platform.SLACK, "U1", "山田")
+    assert "眠れない" not in raw and raw
+
+
+async def test_acknowledge_is_conditional_even_under_concurrency(db):
+    async with db.transaction() as tx:
+        incident = await tx.incidents.add(draft(), SNAPSHOT, NOW)
+
+    async def ack(who):
+        async with db.transaction() as tx:
+            return await tx.incidents.acknowledge(incident.id, who, NOW)
+
+    results = await asyncio.gather(*(ack(f"m{i}") for i in range(8)))
+    assert sorted(results) == [False] * 7 + [True]
+
+
+async def test_outbox_dedupes_claims_due_rows_and_leases_them(db):
+    delivery = Delivery(kind=DeliveryKind.ALERT, target=Target(Platform.SLACK, "C1"), dedupe_key="a:1",
+                        next_attempt_at=NOW)
+    async with db.transaction() as tx:
+        assert await tx.outbox.add(delivery) is not None
+        assert await tx.outbox.add(Delivery(kind=DeliveryKind.ALERT, target=Target(Platform.SLACK, "C1"),
+                                            dedupe_key="a:1", next_attempt_at=NOW)) is None
+    async with db.transaction() as tx:
+        assert await tx.outbox.claim_due(NOW - timedelta(seconds=1), 10) == []
+        [claimed] = await tx.outbox.claim_due(NOW, 10)
+    async with db.transaction() as tx:
+        assert await tx.outbox.claim_due(NOW + timedelta(seconds=1), 10) == []  # leased
+        await tx.outbox.mark_retry(claimed.id, NOW + timedelta(seconds=5), "ratelimited")
+    async with db.transaction() as tx:
+        [again] = await tx.outbox.claim_due(NOW + timedelta(seconds=5), 10)
+        assert again.attempts == 1 and again.error == "ratelimited"
+        await tx.outbox.mark_sent(again.id, "C1|123.4", NOW)
+    async with db.transaction() as tx:
+        assert await tx.outbox.claim_due(NOW + timedelta(hours=1), 10) == []
+
+
+async def test_timers_fire_once_and_can_be_cancelled(db):
+    async with db.transaction() as tx:
+        first = await tx.timers.add(Timer(TimerKind.ACK_DEADLINE, NOW, incident_id=None))
+        second = await tx.timers.add(Timer(TimerKind.ACK_DEADLINE, NOW + timedelta(minutes=5)))
+    async with db.transaction() as tx:
+        assert [t.id for t in await tx.timers.due(NOW, 10)] == [first.id]
+        assert await tx.timers.claim(first.id, NOW)
+        assert not await tx.timers.claim(first.id, NOW)
+        assert await tx.timers.cancel(kinds=(TimerKind.ACK_DEADLINE,)) == 1
+    async with db.transaction() as tx:
+        assert await tx.timers.due(NOW + timedelta(hours=1), 10) == []
+        assert not await tx.timers.claim(second.id, NOW)
+
+
+async def test_request_keys_and_bindings_are_unique(db):
+    async with db.transaction() as tx:
+        assert await tx.requests.remember("slack:view:V1", 7, NOW)
+        assert not await tx.requests.remember("slack:view:V1", 8, NOW)
+        assert await tx.requests.seen("slack:view:V1") == 7
+        assert await tx.bindings.bind(Platform.TEAMS, "honsha", "hr", "19:a@thread.tacv2", "admin", NOW)
+        assert not await tx.bindings.bind(Platform.TEAMS, "honsha", "hr", "19:a@thread.tacv2", "admin", NOW)
+        assert await tx.bindings.all() == [(Platform.TEAMS, "honsha", "hr", "19:a@thread.tacv2")]
+
+
+async def test_a_failed_transaction_leaves_nothing_half_stored(db):
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            await tx.incidents.add(draft(), SNAPSHOT, NOW)
+            raise RuntimeError("crash between insert and commit")
+    async with db.transaction() as tx:
+        assert await tx.incidents.list_all() == []
+
+
+async def test_the_audit_chain_detects_tampering(db):
+    async with db.transaction() as tx:
+        for i in range(3):
+            await tx.audit.add(AuditEvent(NOW, "step", detail=str(i)))
+        assert await tx.audit.verify_chain() is None
+        await tx.session.execute(text("UPDATE audit_events SET detail = 'forged' WHERE detail = '1'"))
+        broken = await tx.audit.verify_chain()
+    assert broken is not None
