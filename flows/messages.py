@@ -105,6 +105,7 @@ def confirmation_card(incident: Incident, policy: Policy, t: Translator, *, noti
         lines=tuple(lines),
         fields=((t("field.case"), incident.case_no), (t("field.level"), level_text(incident.level, t)),
                 (t("field.reasons"), reasons_text(incident, policy, t))),
+        actions=(CardAction(ActionId.OPEN_REPORT, t("action.add_details"), f"edit:{incident.id}"),),
         tone=Tone.DANGER if incident.level is RiskLevel.L4 else Tone.INFO,
         summary=lines[0],
     )

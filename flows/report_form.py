@@ -16,6 +16,8 @@ EVIDENCE = ("recording", "video", "photo", "capture")
 FINAL_ACTIONS = ("cut_off", "asked_to_leave", "police", "written_reply", "lawyer")
 LEVELS = ("L1", "L2", "L3", "L4")
 
+EDIT_PREFIX = "edit:"  # form context: add details to an existing incident
+SOS_PREFIX = "sos:"  # form context: the full report of an SOS
 REQUIRED_FIELDS = ("occurred_at", "unit", "channel", "description", "behaviours", "danger")
 
 
@@ -59,6 +61,10 @@ def build_report_form(policy: Policy, t: Translator, *, context: str = "") -> Fo
         Field("feelings_support", FieldKind.TEXTAREA, t("form.feelings_support"), hint=t("form.feelings_support.hint"),
               max_length=3000),
     )
+    if context.startswith(EDIT_PREFIX):  # completing a report later: the optional part only
+        return FormSpec(id="incident_report", title=t("form.title_edit"), submit=t("form.submit_edit"),
+                        close=t("form.close"), intro=t("form.intro_edit"), optional_heading="",
+                        timezone=policy.timezone, context=context, fields=tuple(_optional(f) for f in optional))
     return FormSpec(
         id="incident_report",
         title=t("form.title"),

@@ -23,7 +23,7 @@ from flows.model import (
 )
 from flows.policy import Policy
 from flows.ports import Clock, Store, Transaction
-from flows.report_form import build_report_form
+from flows.report_form import EDIT_PREFIX, SOS_PREFIX, build_report_form
 from flows.risk import assess
 
 
@@ -80,6 +80,8 @@ class Flows:
         checked = validate(self.report_form(locale, context=context), raw, t, now)
         if not checked.ok:
             return ReportOutcome(errors=checked.errors)
+        if context.startswith(EDIT_PREFIX):
+            return await self._complete(actor, _context_id(context), checked.values, t, now)
         async with self._store.transaction() as tx:
             known = await tx.requests.seen(request_key)
             if known is not None:
@@ -169,6 +171,25 @@ class Flows:
                                      payload={"card": card_to_dict(card)}, dedupe_key=key,
                                      next_attempt_at=self._clock.now()))
 
+    async def _complete(self, actor: Actor, incident_id: int | None, values: dict, t: Translator,
+                        now: datetime) -> ReportOutcome:
+        """Add the optional details to an existing report (by its reporter or an admin)."""
+        async with self._store.transaction() as tx:
+            incident = await tx.incidents.get(incident_id) if incident_id else None
+            if incident is None:
+                return ReportOutcome(card=messages.notice_card(t("complete.unknown"), tone=Tone.WARNING))
+            if incident.reporter.key != actor.key and not self.policy.is_admin(actor.platform, actor.user_id):
+                return ReportOutcome(card=messages.notice_card(t("complete.not_yours"), tone=Tone.WARNING))
+            changes = {k: v for k, v in values.items() if v not in (None, "", ())}
+            if "requested_level" in changes:  # raising the level after the fact is a re-escalation: keep it simple
+                changes.pop("requested_level")
+            await tx.incidents.complete(incident.id, changes)
+            await tx.audit.add(AuditEvent(now, "completed", actor=actor.key, detail=", ".join(sorted(changes)) or "-",
+                                          incident_id=incident.id))
+            incident = await tx.incidents.get(incident.id)
+        return ReportOutcome(card=messages.notice_card(t("complete.done", case=incident.case_no), tone=Tone.GOOD),
+                             incident=incident)
+
     def _confirmation(self, incident: Incident, t: Translator) -> Card:
         step = incident.snapshot.step
         return messages.confirmation_card(incident, self.policy, t, notified_roles=tuple(r.value for r in step.notify),
@@ -179,7 +200,7 @@ class Flows:
         found = assess(self.policy.signals, values["behaviours"], danger=values["danger"],
                        duration_minutes=values.get("duration_minutes"),
                        requested=RiskLevel.parse(requested) if requested else None)
-        sos_of = int(context[4:]) if context.startswith("sos:") and context[4:].isdigit() else None
+        sos_of = _context_id(context) if context.startswith(SOS_PREFIX) else None
         return IncidentDraft(
             unit_id=values["unit"], reporter=actor, occurred_at=values["occurred_at"], channel=values["channel"],
             description=values["description"], behaviours=values["behaviours"], danger=values["danger"] != "none",
@@ -191,6 +212,11 @@ class Flows:
             prevention=values.get("prevention") or "", feelings_support=values.get("feelings_support") or "",
             sos_of=sos_of,
         )
+
+
+def _context_id(context: str) -> int | None:
+    _, _, number = context.partition(":")
+    return int(number) if number.isdigit() else None
 
 
 class DuplicateRequest(Exception):

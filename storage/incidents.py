@@ -60,6 +60,18 @@ class SqlIncidents:
         )
         return result.rowcount == 1
 
+    async def complete(self, incident_id: int, changes: dict) -> None:
+        """Fill in optional fields given later (lists as JSON, the sensitive one sealed)."""
+        row = await self._session.get(IncidentRow, incident_id)
+        for name, value in changes.items():
+            if name == "feelings_support":
+                row.feelings_support_enc = self._sealer.seal(value)
+            elif name in _COMPLETABLE_LISTS:
+                setattr(row, name, _dump(value))
+            elif name in _COMPLETABLE_TEXT:
+                setattr(row, name, value)
+        await self._session.flush()
+
     async def list_all(self, *, include_sensitive: bool = True) -> list[Incident]:
         rows = (await self._session.exec(select(IncidentRow).order_by(IncidentRow.id))).all()
         return [self._to_model(r, include_sensitive=include_sensitive) for r in rows]
@@ -88,6 +100,10 @@ class SqlIncidents:
             acknowledged_at=row.acknowledged_at, acknowledged_by=row.acknowledged_by,
             snapshot=snapshot_from_dict(json.loads(row.snapshot)) if row.snapshot != "{}" else None,
         )
+
+
+_COMPLETABLE_LISTS = {"types", "evidence", "final_action"}
+_COMPLETABLE_TEXT = {"place", "duration_minutes", "counterpart", "first_response", "injury_damage", "prevention"}
 
 
 def _dump(values) -> str:

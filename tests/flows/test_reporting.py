@@ -227,3 +227,22 @@ async def test_only_admins_bind_channels_to_roles(world):
     assert "janitor" in unknown.title
     await report(world, behaviours=["threat"])
     assert world.notifier.to("C0NEWLEGAL") and world.notifier.to("C0LEGAL")
+
+
+async def test_the_reporter_completes_the_optional_part_later(world):
+    incident = await report(world, feelings_support="")
+    [confirmation] = world.notifier.to("U0REPORTER", op="private")
+    [add] = confirmation.card.actions
+    spec = world.flows.report_form("ja", context=add.value)
+    assert "description" not in [f.id for f in spec.fields] and all(not f.required for f in spec.fields)
+    stranger = await world.flows.submit_report(Actor(Platform.SLACK, "U0OTHER"), {"prevention": "x"}, locale="ja",
+                                               request_key="e0", context=add.value)
+    assert "本人と管理者" in stranger.card.title
+    done = await world.flows.submit_report(REPORTER, {"prevention": "受付に呼出ボタン", "evidence": ["recording"],
+                                                      "feelings_support": "少し怖い"}, locale="ja", request_key="e1",
+                                           context=add.value)
+    assert incident.case_no in done.card.title
+    assert done.incident.prevention == "受付に呼出ボタン" and done.incident.evidence == ("recording",)
+    assert done.incident.feelings_support == "少し怖い" and done.incident.description == incident.description
+    async with world.store.transaction() as tx:
+        assert [e.action for e in await tx.audit.for_incident(incident.id)][-1] == "completed"
