@@ -1,0 +1,135 @@
+"""Deliver neutral cards to Slack through the Web API (implements flows.ports.Notifier).
+
+The outbox decides what to retry: this class only translates Slack's answers into
+`DeliveryError(permanent=…)`. One 429 is absorbed here by honouring Retry-After.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.http import proxy_for, ssl_context
+from adapters.slack.views import card_message
+from flows.cards import Card
+from flows.model import Platform
+from flows.ports import DeliveryError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = AsyncWebClient.BASE_URL
+REQUEST_TIMEOUT_S = 10  # an outbox tick must not hang on one slow call
+# Deliveries go out one by one: waiting out a long 429 here would hold every other alert
+# back, so only short waits happen in place; longer ones go back to the outbox's schedule.
+INLINE_RETRY_AFTER_MAX_S = 3
+
+# Retrying cannot fix these: the channel, user or token is gone or the payload is refused.
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "invalid_auth",
+    "not_authed", "token_revoked", "token_expired", "no_permission", "missing_scope",
+    "team_access_not_granted", "user_not_found", "user_disabled", "cannot_dm_bot",
+    "restricted_action", "message_not_found", "cant_update_message", "edit_window_closed",
+    "invalid_blocks", "invalid_arguments", "msg_too_long", "msg_blocks_too_long", "no_text",
+})
+
+
+def web_client(token: str, api_url: str | None = None) -> AsyncWebClient:
+    """Build the Web API client: corporate CA bundle and proxy (NO_PROXY honoured), retries."""
+    base_url = api_url or DEFAULT_API_URL
+    if not base_url.endswith("/"):
+        base_url += "/"
+    proxy = proxy_for(base_url)
+    client = AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=REQUEST_TIMEOUT_S,
+        ssl=ssl_context(),
+        proxy=proxy,
+        retry_handlers=[ShortRateLimitRetry(max_retry_count=1), AsyncConnectionErrorRetryHandler(max_retry_count=1)],
+    )
+    # slack_sdk falls back to HTTPS_PROXY when proxy is None, ignoring NO_PROXY.
+    client.proxy = proxy
+    return client
+
+
+class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
+    """Retry a 429 after its Retry-After, unless the wait is long (then the outbox reschedules)."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        if not await super()._can_retry_async(state=state, request=request, response=response, error=error):
+            return False
+        wait = _retry_after(response.headers)
+        return wait is None or wait <= INLINE_RETRY_AFTER_MAX_S
+
+
+def make_ref(channel: str, ts: str) -> str:
+    """Encode a posted message's location as the opaque ref the outbox stores."""
+    return f"{channel}|{ts}"
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """Decode a ref made by `make_ref`; a broken ref can never be updated."""
+    channel, sep, ts = ref.partition("|")
+    if not sep or not channel or not ts:
+        raise DeliveryError(f"not a Slack message ref: {ref!r}", permanent=True)
+    return channel, ts
+
+
+class SlackNotifier:
+    """Post, update and DM cards in one Slack workspace."""
+
+    platform = Platform.SLACK
+
+    def __init__(self, client: AsyncWebClient):
+        self._client = client
+
+    async def post(self, address: str, card: Card) -> str:
+        """Post to a channel (C…/G…) or a user id (the app's DM); return "channel|ts"."""
+        response = await self._call("chat_postMessage", channel=address, **card_message(card))
+        return make_ref(response["channel"], response["ts"])
+
+    async def update(self, address: str, ref: str, card: Card) -> None:
+        """Replace a posted card in place (chat.update needs the channel id from the post)."""
+        channel, ts = split_ref(ref)
+        await self._call("chat_update", channel=channel, ts=ts, **card_message(card))
+
+    async def send_private(self, user_id: str, card: Card) -> str:
+        """DM one person: posting to a user id opens the DM with the app."""
+        return await self.post(user_id, card)
+
+    async def _call(self, method: str, **kwargs) -> dict:
+        try:
+            response = await getattr(self._client, method)(**kwargs)
+        except SlackApiError as error:
+            raise _delivery_error(method, error) from error
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            raise DeliveryError(f"{method}: {type(error).__name__}: {error}", permanent=False) from error
+        return response.data if isinstance(response.data, dict) else {}
+
+
+def _delivery_error(method: str, error: SlackApiError) -> DeliveryError:
+    response = error.response
+    code = response.get("error", "") if isinstance(response.data, dict) else ""
+    status = response.status_code
+    retry_after = _retry_after(response.headers) if status == 429 else None
+    permanent = code in PERMANENT_ERRORS
+    log.warning("slack %s failed: status=%s error=%s", method, status, code or "-")
+    return DeliveryError(f"{method}: {code or f'HTTP {status}'}", permanent=permanent, retry_after=retry_after)
+
+
+def _retry_after(headers) -> float | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None

@@ -1,0 +1,173 @@
+"""A stand-in for the Slack Web API on 127.0.0.1: records calls, answers in Slack's formats.
+
+Responses follow the examples of slack_web_openapi_v2.json (chat.postMessage returns
+channel + ts, views.open returns the view with an id, …). It can be told to rate-limit
+(429 + Retry-After) or fail a method once, and it serves response_url posts and a Socket
+Mode WebSocket so tests never leave the machine.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+
+BOT_USER_ID = "UBOT0001"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict
+    token: str = ""
+    at: float = field(default_factory=time.perf_counter)
+    response: dict = field(default_factory=dict)
+
+
+class SlackStandIn:
+    """Fake Slack: POST /api/<method>, POST /respond/<id>, GET /socket (Socket Mode)."""
+
+    def __init__(self):
+        self.calls: list[Call] = []
+        self._changed = asyncio.Condition()
+        self._ts = itertools.count(1)
+        self._failures: dict[str, list[tuple[int, dict, dict]]] = {}
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.sockets: list[web.WebSocketResponse] = []
+        self.socket_acks: list[dict] = []
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/respond/{hook}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, hook: str = "hook") -> str:
+        return f"{self.url}/respond/{hook}"
+
+    async def stop(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- scripting -------------------------------------------------------------------------
+    def rate_limit_once(self, method: str, retry_after: int = 1) -> None:
+        """Answer the next call of `method` with 429 and Retry-After."""
+        self._failures.setdefault(method, []).append(
+            (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}))
+
+    def fail_once(self, method: str, error: str, status: int = 200) -> None:
+        """Answer the next call of `method` with ok=false and this error code."""
+        self._failures.setdefault(method, []).append((status, {"ok": False, "error": error}, {}))
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until `method` was called at least `count` times; return those calls."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.calls_to(method)) >= count), timeout)
+        return self.calls_to(method)
+
+    # -- handlers --------------------------------------------------------------------------
+    async def _record(self, method: str, args: dict, token: str = "", response: dict | None = None) -> None:
+        async with self._changed:
+            self.calls.append(Call(method, args, token, response=response or {}))
+            self._changed.notify_all()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _arguments(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        pending = self._failures.get(method)
+        status, body, headers = pending.pop(0) if pending else (200, self._answer(method, args), {})
+        await self._record(method, args, token, body)
+        return web.json_response(body, status=status, headers=headers)
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        await self._record("response_url", await _arguments(request))
+        return web.Response(text="ok")
+
+    def _answer(self, method: str, args: dict) -> dict:
+        ts = f"1767225600.{next(self._ts):06d}"
+        channel = str(args.get("channel", ""))
+        if method == "chat.postMessage":
+            if channel.startswith(("U", "W")):
+                channel = "D" + channel[1:]  # posting to a user id lands in the app's DM
+            return {"ok": True, "channel": channel, "ts": ts,
+                    "message": {"type": "message", "bot_id": "BBOT0001", "text": args.get("text", ""), "ts": ts}}
+        if method == "chat.update":
+            return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text", "")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method in ("views.open", "views.update", "views.push"):
+            view = args.get("view") or {}
+            view = json.loads(view) if isinstance(view, str) else view
+            return {"ok": True, "view": {**view, "id": f"V{next(self._ts):08d}", "state": {"values": {}}}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))[1:]}}
+        if method == "auth.test":
+            return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "kasuhara",
+                    "team_id": "T111", "user_id": BOT_USER_ID, "bot_id": "BBOT0001", "is_enterprise_install": False}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"{self.url.replace('http', 'ws', 1)}/socket"}
+        return {"ok": False, "error": "unknown_method"}
+
+    # -- Socket Mode -------------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"}})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                async with self._changed:
+                    self.socket_acks.append(json.loads(message.data))
+                    self._changed.notify_all()
+        return ws
+
+    async def send_envelope(self, envelope_type: str, payload: dict, envelope_id: str = "env-1") -> dict:
+        """Push a Socket Mode envelope to the connected app and wait for its ack."""
+        ws = self.sockets[-1]
+        await ws.send_json({"envelope_id": envelope_id, "type": envelope_type, "payload": payload,
+                            "accepts_response_payload": envelope_type != "events_api"})
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(
+                lambda: any(a.get("envelope_id") == envelope_id for a in self.socket_acks)), 5)
+        return next(a for a in self.socket_acks if a.get("envelope_id") == envelope_id)
+
+    async def wait_connected(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.sockets and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert self.sockets, "the app never opened the Socket Mode WebSocket"
+
+
+async def _arguments(request: web.Request) -> dict:
+    body = await request.text()
+    if request.content_type == "application/json":
+        args = json.loads(body or "{}")
+    else:
+        args = dict(parse_qsl(body, keep_blank_values=True))
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(args.get(key), str) and args[key][:1] in "[{":
+            args[key] = json.loads(args[key])
+    return args
