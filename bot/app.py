@@ -30,6 +30,8 @@ SWEEP_INTERVAL_S = 1.0
 
 @dataclass
 class Runtime:
+    """Everything one `kasuhara serve` process runs."""
+
     settings: Settings
     policy: Policy
     store: Database
@@ -42,6 +44,7 @@ class Runtime:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _scheduler: AsyncIOScheduler | None = None
     _wake_task: asyncio.Task | None = None
+    _tick_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def start(self) -> None:
         """Start the adapters, the timer sweep and the outbox worker."""
@@ -56,9 +59,15 @@ class Runtime:
 
     async def stop(self) -> None:
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.pause()
+            async with self._tick_lock:  # let a running tick finish before closing the store
+                self._scheduler.shutdown(wait=False)
         if self._wake_task is not None:
             self._wake_task.cancel()
+            try:
+                await self._wake_task
+            except asyncio.CancelledError:
+                pass
         for adapter in self.adapters:
             await adapter.stop()
         await self.store.close()
@@ -68,11 +77,12 @@ class Runtime:
 
     async def tick(self) -> None:
         """Fire due timers, then send due deliveries (what the scheduler runs every second)."""
-        try:
-            await self.sweep.run_once()
-            await self.dispatcher.run_once()
-        except Exception:  # keep the scheduler alive; the next tick retries
-            log.exception("sweep failed")
+        async with self._tick_lock:
+            try:
+                await self.sweep.run_once()
+                await self.dispatcher.run_once()
+            except Exception:  # keep the scheduler alive; the next tick retries
+                log.exception("sweep failed")
 
     async def drain(self, rounds: int = 20) -> None:
         """Fire every due timer and send every due delivery now (tests, CLI)."""
@@ -138,14 +148,19 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
     dispatcher = Dispatcher(store, notifiers, policy, clock)
     sweep = TimerSweep(store, clock)
     sweep.on(TimerKind.ACK_DEADLINE, escalation.fire_ack_deadline)
+    for kind, handler in {**flows.aftercare.timer_handlers(), **flows.consultations.timer_handlers()}.items():
+        sweep.on(kind, handler)
     runtime = Runtime(settings, policy, store, flows, dispatcher, sweep, web_app, adapters,
                       sweep_interval=sweep_interval, _wake=wake_event)
-    web_app["runtime"] = runtime
+    web_app[RUNTIME_KEY] = runtime
     return runtime
 
 
+RUNTIME_KEY = web.AppKey("runtime", Runtime)
+
+
 async def _healthz(request: web.Request) -> web.Response:
-    runtime: Runtime = request.app["runtime"]
+    runtime: Runtime = request.app[RUNTIME_KEY]
     try:
         async with runtime.store.transaction() as tx:
             await tx.requests.seen("healthz")

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from flows import escalation
+from flows.anonymity import open_card, sealed_id
 from flows.cards import card_from_dict
 from flows.i18n import Translator
 from flows.messages import alert_card
@@ -74,10 +75,32 @@ class Dispatcher:
                 await notifier.update(address, delivery.payload["ref"], card)
                 return delivery.payload["ref"]
             return await notifier.post(address, card)
-        card = card_from_dict(delivery.payload["card"])
+        if "sealed_card" in delivery.payload:  # HR-only or consultation content: opened only to send
+            async with self._store.transaction() as tx:
+                card = open_card(tx.secrets, delivery.payload)
+        else:
+            card = card_from_dict(delivery.payload["card"])
         if delivery.kind is DeliveryKind.PRIVATE:
+            consultation_id = sealed_id(address)
+            if consultation_id is not None:
+                return await self._send_sealed(notifier, consultation_id, card)
             return await notifier.send_private(address, card)
         return await notifier.post(address, card)
+
+    async def _send_sealed(self, notifier: Notifier, consultation_id: int, card) -> str:
+        """Open an anonymous consultation's address only to send; keep neither the id nor the DM ref."""
+        async with self._store.transaction() as tx:
+            recipient = await tx.consultation_links.recipient(consultation_id)
+        if recipient is None:
+            raise DeliveryError("the consultation's link to the employee was erased", permanent=True)
+        try:
+            await notifier.send_private(recipient.user_id, card)
+        except DeliveryError as error:  # the message may name the user: it goes to the outbox and the log
+            raise DeliveryError(str(error).replace(recipient.user_id, "***"), permanent=error.permanent,
+                                retry_after=error.retry_after) from None
+        except Exception as error:
+            raise DeliveryError(type(error).__name__, permanent=False) from None
+        return ""
 
     async def _failed(self, delivery: Delivery, incident: Incident | None, error: DeliveryError) -> None:
         now = self._clock.now()

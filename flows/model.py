@@ -188,8 +188,10 @@ class Delivery:
 class TimerKind(str, Enum):
     ACK_DEADLINE = "ack_deadline"
     MEETING = "meeting"
-    FOLLOW_UP = "follow_up"
-    CONSULTATION = "consultation"
+    FOLLOW_UP = "follow_up"  # ref_id: the follow-up; seq: reminders sent before
+    CONSULTATION = "consultation"  # ref_id: the consultation; first-reply deadline chain
+    CHECKIN = "checkin"  # the affected employee's private check-in (incident_id)
+    CONSULTATION_FORGET = "consultation_forget"  # ref_id: erase the employee link after close
 
 
 @dataclass
@@ -215,3 +217,64 @@ class AuditEvent:
     actor: str = "system"
     detail: str = ""
     incident_id: int | None = None
+
+
+class FollowUpStatus(str, Enum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"  # the case was closed before it was recorded
+
+
+@dataclass
+class FollowUp:
+    """One after-care task of an incident (72-hour hearing, 2-week review, first meeting).
+
+    The rule's timings are copied in when it is scheduled, like the escalation snapshot.
+    `sensitive` (support decided, hearing notes) is sealed at rest and shown to HR only.
+    """
+
+    incident_id: int
+    kind: str
+    role: Role
+    due_at: datetime
+    remind_every: timedelta
+    escalate_after: timedelta
+    escalate_to: Role
+    id: int = 0
+    status: FollowUpStatus = FollowUpStatus.OPEN
+    reminded: int = 0  # reminders sent so far (the next reminder's dedupe sequence)
+    escalated_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    recorded_by: str = ""
+    recorded_at: datetime | None = None
+    record: dict = field(default_factory=dict)
+    sensitive: dict = field(default_factory=dict)
+
+    @property
+    def escalate_at(self) -> datetime:
+        return self.due_at + self.escalate_after
+
+
+class ConsultationStatus(str, Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass
+class Consultation:
+    """An anonymous consultation: a case code and its state, never the employee's id.
+
+    The link to the employee is kept sealed by storage and reached only through
+    `flows.ports.ConsultationLinks`.
+    """
+
+    code: str
+    unit_id: str
+    platform: Platform  # the employee's platform (where answers are delivered)
+    created_at: datetime
+    id: int = 0
+    status: ConsultationStatus = ConsultationStatus.OPEN
+    first_message_at: datetime | None = None
+    first_reply_at: datetime | None = None
+    closed_at: datetime | None = None
+    revealed_name: str = ""  # given by the employee, with consent

@@ -12,9 +12,12 @@ from typing import Protocol
 
 from flows.cards import Card
 from flows.model import (
+    Actor,
     AuditEvent,
+    Consultation,
     Delivery,
     EscalationSnapshot,
+    FollowUp,
     Incident,
     IncidentDraft,
     Platform,
@@ -106,6 +109,10 @@ class Timers(Protocol):
     async def cancel(self, *, incident_id: int | None = None, ref_id: int | None = None,
                      kinds: tuple[TimerKind, ...] = ()) -> int: ...
 
+    async def pending(self, *, incident_id: int | None = None, ref_id: int | None = None) -> list[Timer]:
+        """Unfired, uncancelled timers (of every kind: filter by kind, ref ids are shared)."""
+        ...
+
 
 class AuditLog(Protocol):
     async def add(self, event: AuditEvent) -> None: ...
@@ -135,6 +142,76 @@ class RoleBindings(Protocol):
         ...
 
 
+class FollowUps(Protocol):
+    """After-care tasks of incidents (flows.follow_ups)."""
+
+    async def add(self, follow_up: FollowUp) -> FollowUp: ...
+
+    async def get(self, follow_up_id: int) -> FollowUp | None: ...
+
+    async def for_incident(self, incident_id: int) -> list[FollowUp]: ...
+
+    async def save_progress(self, follow_up: FollowUp) -> None:
+        """Store reminded, escalated_at and snoozed_until."""
+        ...
+
+    async def record(self, follow_up_id: int, actor: str, at: datetime, record: dict, sensitive: dict) -> bool:
+        """Close it with its record if still open; False when someone else recorded it first."""
+        ...
+
+    async def close_case(self, incident_id: int, at: datetime) -> int:
+        """Close the incident and cancel its open follow-ups; return how many were cancelled."""
+        ...
+
+
+class Consultations(Protocol):
+    """Anonymous consultations; storage keeps the employee link sealed (see ConsultationLinks)."""
+
+    async def add(self, owner: Actor, code: str, unit_id: str, at: datetime) -> Consultation | None:
+        """Store a new case for `owner` (sealed); None when the code is taken (draw another)."""
+        ...
+
+    async def get(self, consultation_id: int | None = None, *, code: str | None = None) -> Consultation | None: ...
+
+    async def by_thread(self, platform: Platform, message_ref: str) -> Consultation | None:
+        """The case whose relayed message (outbox ref) is `message_ref` (an HR thread reply)."""
+        ...
+
+    async def current_for(self, owner: Actor) -> Consultation | None:
+        """The owner's newest open case, found through a keyed digest, never the raw id."""
+        ...
+
+    async def save(self, consultation: Consultation) -> None:
+        """Store first_message_at, first_reply_at and revealed_name (sealed)."""
+        ...
+
+    async def close(self, consultation_id: int, at: datetime) -> bool:
+        """Close if open; False when it was already closed."""
+        ...
+
+
+class ConsultationLinks(Protocol):
+    """The sealed link from a case to the employee: checked, opened to deliver, erased."""
+
+    async def is_owner(self, consultation_id: int, actor: Actor) -> bool: ...
+
+    async def recipient(self, consultation_id: int) -> Actor | None:
+        """Open the link to deliver a message; None once it was erased."""
+        ...
+
+    async def forget(self, consultation_id: int, at: datetime) -> bool:
+        """Erase the link (and its digest) for good; False if it was already gone."""
+        ...
+
+
+class Secrets(Protocol):
+    """Seal sensitive text at rest (KASUHARA_SECRET_KEY): e.g. HR-only cards waiting in the outbox."""
+
+    def seal(self, text: str) -> str: ...
+
+    def open(self, token: str) -> str: ...
+
+
 class Transaction(Protocol):
     """One unit of work: everything written through it commits together or not at all."""
 
@@ -144,6 +221,10 @@ class Transaction(Protocol):
     audit: AuditLog
     requests: RequestKeys
     bindings: RoleBindings
+    follow_ups: FollowUps
+    consultations: Consultations
+    consultation_links: ConsultationLinks
+    secrets: Secrets
 
 
 class Store(Protocol):

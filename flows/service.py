@@ -7,6 +7,8 @@ from datetime import datetime
 
 from flows import escalation, messages
 from flows.cards import Card, Tone, card_to_dict
+from flows.consultation import Consultations
+from flows.follow_ups import AfterCare
 from flows.forms import FormSpec, RawValues, validate
 from flows.i18n import Translator, normalize_locale
 from flows.model import (
@@ -60,6 +62,8 @@ class Flows:
         self._store = store
         self._clock = clock
         self._wake = wake
+        self.aftercare = AfterCare(policy, store, clock, wake)  # follow-ups and check-in
+        self.consultations = Consultations(policy, store, clock, wake)  # anonymous consultation
 
     # -- reading ---------------------------------------------------------------------------
     def report_form(self, locale: str | None, *, context: str = "") -> FormSpec:
@@ -82,15 +86,20 @@ class Flows:
             return ReportOutcome(errors=checked.errors)
         if context.startswith(EDIT_PREFIX):
             return await self._complete(actor, _context_id(context), checked.values, t, now)
-        async with self._store.transaction() as tx:
-            known = await tx.requests.seen(request_key)
-            if known is not None:
-                incident = await tx.incidents.get(known)
-                return ReportOutcome(card=self._confirmation(incident, t), incident=incident, duplicate=True)
-            draft = self._draft(actor, checked.values, context)
-            incident = await self._open(tx, draft, self.policy.escalation[draft.level], now, request_key)
-            card = self._confirmation(incident, t)
-            await self._send_private(tx, actor, card, f"confirm:{incident.id}")
+        try:
+            async with self._store.transaction() as tx:
+                known = await tx.requests.seen(request_key)
+                if known is not None:
+                    incident = await tx.incidents.get(known)
+                    return ReportOutcome(card=self._confirmation(incident, t), incident=incident, duplicate=True)
+                draft = self._draft(actor, checked.values, context)
+                incident = await self._open(tx, draft, self.policy.escalation[draft.level], now, request_key)
+                card = self._confirmation(incident, t)
+                await self._send_private(tx, actor, card, f"confirm:{incident.id}")
+        except DuplicateRequest:  # the same request committed concurrently: answer with that one
+            async with self._store.transaction() as tx:
+                incident = await tx.incidents.get(await tx.requests.seen(request_key))
+            return ReportOutcome(card=self._confirmation(incident, t), incident=incident, duplicate=True)
         self._wake()
         return ReportOutcome(card=card, incident=incident)
 
@@ -164,6 +173,7 @@ class Flows:
         await tx.audit.add(AuditEvent(now, "reported", actor=draft.reporter.key,
                                       detail=f"{draft.level.name} ({', '.join(draft.reasons)})", incident_id=incident.id))
         await escalation.start_escalation(tx, incident, now)
+        await self.aftercare.schedule_for(tx, incident, now)
         return incident
 
     async def _send_private(self, tx: Transaction, actor: Actor, card: Card, key: str) -> None:

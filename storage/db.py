@@ -1,8 +1,10 @@
 """Database engine and transactions: SQLite by default (WAL), PostgreSQL via DATABASE_URL."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -53,6 +55,9 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
+_IN_TRANSACTION: ContextVar[bool] = ContextVar("kasuhara_in_transaction", default=False)
+
+
 class Database:
     """The `flows.ports.Store`: one SQL transaction per unit of work."""
 
@@ -60,9 +65,27 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sealer = sealer
+        # SQLite has one writer at a time and its busy handler sleeps in 1–100 ms steps;
+        # queueing our own writers on a lock instead keeps an alert's path in milliseconds.
+        self._write_lock = asyncio.Lock() if url.startswith("sqlite") else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
+        if _IN_TRANSACTION.get():
+            raise RuntimeError("nested transaction: finish the current unit of work first")
+        token = _IN_TRANSACTION.set(True)
+        try:
+            if self._write_lock is None:
+                async with self._session() as tx:
+                    yield tx
+            else:
+                async with self._write_lock, self._session() as tx:
+                    yield tx
+        finally:
+            _IN_TRANSACTION.reset(token)
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[SqlTransaction]:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
             async with session.begin():
                 yield SqlTransaction(session, self.sealer)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.aftercare import SqlConsultations, SqlFollowUps
 from storage.audit import SqlAudit
 from storage.crypto import Sealer
 from storage.directory import SqlBindings, SqlRequestKeys
@@ -19,3 +20,6 @@ class SqlTransaction:
         self.audit = SqlAudit(session)
         self.requests = SqlRequestKeys(session)
         self.bindings = SqlBindings(session)
+        self.follow_ups = SqlFollowUps(session, sealer)
+        self.consultations = self.consultation_links = SqlConsultations(session, sealer)
+        self.secrets = sealer

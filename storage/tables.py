@@ -148,3 +148,4 @@ class ConversationRefRow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=256)
     reference: str
     updated_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
+import storage.tables_aftercare  # noqa: E402,F401  (after-care tables on the same metadata)

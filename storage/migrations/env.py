@@ -6,6 +6,7 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import storage.tables_aftercare  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -32,6 +32,9 @@ class World:
         self.dispatcher = Dispatcher(self.store, {Platform.SLACK: self.notifier}, self.policy, self.clock)
         self.sweep = TimerSweep(self.store, self.clock)
         self.sweep.on(TimerKind.ACK_DEADLINE, escalation.fire_ack_deadline)
+        for kind, handler in {**self.flows.aftercare.timer_handlers(),
+                              **self.flows.consultations.timer_handlers()}.items():
+            self.sweep.on(kind, handler)
 
     async def settle(self) -> None:
         for _ in range(20):

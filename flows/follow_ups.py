@@ -1,0 +1,282 @@
+"""After-care of an incident: follow-ups (72-hour hearing, 2-week review, first meeting) and check-in.
+
+Everything runs on durable timers and the outbox: a reminder that fell due while the bot was
+down goes out once after a restart, and an overdue follow-up is reminded and escalated until
+someone records it — nothing is dropped because nobody clicked.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flows import aftercare_messages as cards
+from flows.anonymity import sealed_payload
+from flows.cards import Card, Tone, card_to_dict
+from flows.escalation import extra_targets
+from flows.follow_up_forms import build_record_form, split_record
+from flows.forms import FormSpec, RawValues, validate
+from flows.i18n import Translator, normalize_locale
+from flows.messages import local_time, notice_card
+from flows.model import (
+    Actor,
+    AuditEvent,
+    Delivery,
+    DeliveryKind,
+    FollowUp,
+    FollowUpStatus,
+    Incident,
+    IncidentStatus,
+    RiskLevel,
+    Role,
+    Target,
+    Timer,
+    TimerKind,
+)
+from flows.policy import FollowUpRule, Policy
+from flows.ports import Clock, Store, Transaction
+from flows.timers import TimerHandler
+
+SNOOZE = timedelta(days=1)
+CHECKIN_AFTER = timedelta(hours=72)  # manual §5-3: hear the affected employee within 72 hours
+CHECKIN_MIN_LEVEL = RiskLevel.L2
+NOTE_MAX = 3000
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """Result of a submitted record form.
+
+    Non-empty `errors` (field id -> message): show the form again, nothing stored. Otherwise
+    `card` is the follow-up as it must now look; it never holds the sensitive answers, so it
+    may replace the reminder in any channel. `first` is False when someone recorded it before.
+    """
+
+    errors: dict[str, str] = field(default_factory=dict)
+    card: Card | None = None
+    first: bool = False
+    follow_up: FollowUp | None = None
+
+
+class AfterCare:
+    """Schedule, remind, escalate and record the after-care of incidents."""
+
+    def __init__(self, policy: Policy, store: Store, clock: Clock, wake: Callable[[], None] = lambda: None):
+        self.policy = policy
+        self._store = store
+        self._clock = clock
+        self._wake = wake
+
+    def timer_handlers(self) -> dict[TimerKind, TimerHandler]:
+        """Handlers to register on `flows.timers.TimerSweep.on`."""
+        return {TimerKind.FOLLOW_UP: self.fire_follow_up, TimerKind.CHECKIN: self.fire_checkin}
+
+    # -- scheduling (called by Flows._open in the incident's transaction) ---------------------
+    async def schedule_for(self, tx: Transaction, incident: Incident, now: datetime) -> None:
+        """Plan the incident's follow-ups and check-in, due after it happened (at once if overdue)."""
+        if incident.sos_of is not None and await tx.follow_ups.for_incident(incident.sos_of):
+            return  # this report completes an SOS whose after-care is already planned
+        for rule in self.rules_for(incident):
+            due = max(incident.occurred_at + rule.after, now)
+            follow_up = await tx.follow_ups.add(FollowUp(incident.id, rule.kind, rule.to, due, rule.remind_every,
+                                                         rule.escalate_after, rule.escalate_to))
+            await tx.timers.add(Timer(TimerKind.FOLLOW_UP, due, incident_id=incident.id, ref_id=follow_up.id))
+        if incident.level >= CHECKIN_MIN_LEVEL and incident.reporter.user_id:
+            await tx.timers.add(Timer(TimerKind.CHECKIN, max(incident.occurred_at + CHECKIN_AFTER, now),
+                                      incident_id=incident.id))
+
+    def rules_for(self, incident: Incident) -> list[FollowUpRule]:
+        """The policy's rules for this level, plus the chain's first meeting (L3: within 1 hour)."""
+        rules = [r for r in self.policy.follow_ups if incident.level >= r.min_level]
+        step = incident.snapshot.step if incident.snapshot else None
+        if step is not None and step.meeting_within and step.notify:
+            rules.append(FollowUpRule("meeting", step.meeting_within, step.notify[0], step.level,
+                                      remind_every=step.meeting_within, escalate_after=step.meeting_within,
+                                      escalate_to=step.then[0] if step.then else Role.EXECUTIVES))
+        return rules
+
+    # -- timers ------------------------------------------------------------------------------
+    async def fire_follow_up(self, tx: Transaction, timer: Timer, now: datetime) -> None:
+        """Remind the role of a due follow-up; escalate once overdue; plan the next reminder."""
+        follow_up = await tx.follow_ups.get(timer.ref_id) if timer.ref_id is not None else None
+        if follow_up is None or follow_up.status is not FollowUpStatus.OPEN:
+            return
+        incident = await tx.incidents.get(follow_up.incident_id)
+        if incident is None or incident.status is IncidentStatus.CLOSED:
+            return
+        extra = extra_targets(await tx.bindings.all())
+        follow_up.reminded += 1
+        stage = "due" if follow_up.reminded == 1 else "overdue"
+        reached = await self._remind(tx, follow_up, incident, follow_up.role, stage, extra, now)
+        if follow_up.escalated_at is None and (now >= follow_up.escalate_at or not reached):
+            follow_up.escalated_at = now  # overdue, or nobody to remind: the next tier, now
+            await tx.audit.add(AuditEvent(now, "follow_up_escalated", incident_id=incident.id,
+                                          detail=f"{follow_up.kind} #{follow_up.id} -> {follow_up.escalate_to.value}"))
+        if follow_up.escalated_at is not None:
+            await self._remind(tx, follow_up, incident, follow_up.escalate_to, "escalated", extra, now)
+        next_at = now + follow_up.remind_every
+        if follow_up.escalated_at is None:
+            next_at = min(next_at, follow_up.escalate_at)
+        follow_up.snoozed_until = None
+        await tx.follow_ups.save_progress(follow_up)
+        await tx.timers.add(Timer(TimerKind.FOLLOW_UP, next_at, incident_id=incident.id, ref_id=follow_up.id,
+                                  seq=follow_up.reminded))
+
+    async def fire_checkin(self, tx: Transaction, timer: Timer, now: datetime) -> None:
+        """Ask the affected employee privately how they are (72 hours after the incident)."""
+        incident = await tx.incidents.get(timer.incident_id) if timer.incident_id is not None else None
+        if incident is None or incident.status is IncidentStatus.CLOSED or not incident.reporter.user_id:
+            return
+        card = cards.checkin_card(incident, self.policy, Translator(self.policy.locale))
+        reporter = incident.reporter
+        await tx.outbox.add(Delivery(kind=DeliveryKind.PRIVATE, target=Target(reporter.platform, reporter.user_id),
+                                     incident_id=incident.id, payload={"card": card_to_dict(card)},
+                                     dedupe_key=f"checkin:{incident.id}", next_attempt_at=now))
+        await tx.audit.add(AuditEvent(now, "checkin_sent", incident_id=incident.id))
+
+    # -- actions -----------------------------------------------------------------------------
+    async def record_form(self, follow_up_id: int, actor: Actor, *, locale: str | None) -> FormSpec | Card:
+        """Return the record form (FormSpec), or a Card when it is unknown or already recorded."""
+        t = self._t(locale)
+        async with self._store.transaction() as tx:
+            follow_up, incident, refusal = await self._open_one(tx, follow_up_id, t)
+            if refusal is not None:
+                return refusal
+            await tx.audit.add(AuditEvent(self._clock.now(), "follow_up_viewed", actor=actor.key,
+                                          detail=f"{follow_up.kind} #{follow_up.id}", incident_id=incident.id))
+        return build_record_form(follow_up, incident, self.policy, t)
+
+    async def record(self, follow_up_id: int, actor: Actor, raw: RawValues, *, locale: str | None,
+                     request_key: str) -> RecordOutcome:
+        """Record a follow-up once; the review also closes the case; a second recorder is told who."""
+        t = self._t(locale)
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            if request_key and await tx.requests.seen(request_key) == follow_up_id:  # the same submit again
+                follow_up, incident = await self._load(tx, follow_up_id)
+                return RecordOutcome(card=cards.recorded_card(follow_up, incident, self.policy, t), first=True,
+                                     follow_up=follow_up)
+            follow_up, incident, refusal = await self._open_one(tx, follow_up_id, t)
+            if refusal is not None:
+                return RecordOutcome(card=refusal, follow_up=follow_up)
+            checked = validate(build_record_form(follow_up, incident, self.policy, t), raw, t, now)
+            if not checked.ok:
+                return RecordOutcome(errors=checked.errors)
+            record, sensitive = split_record(checked.values)
+            if not await tx.follow_ups.record(follow_up.id, actor.name or actor.user_id, now, record, sensitive):
+                follow_up = await tx.follow_ups.get(follow_up.id)
+                return RecordOutcome(card=self._already(follow_up, t), follow_up=follow_up)
+            if request_key:
+                await tx.requests.remember(request_key, follow_up.id, now)
+            await tx.timers.cancel(ref_id=follow_up.id, kinds=(TimerKind.FOLLOW_UP,))
+            await tx.audit.add(AuditEvent(now, "follow_up_recorded", actor=actor.key, incident_id=incident.id,
+                                          detail=f"{follow_up.kind} #{follow_up.id}"))
+            follow_up = await tx.follow_ups.get(follow_up.id)
+            if follow_up.sensitive:
+                await self._to_hr(tx, incident, cards.hr_record_card(follow_up, incident, self.policy,
+                                                                      Translator(self.policy.locale)),
+                                  f"follow_up:{follow_up.id}:record", now)
+            if follow_up.kind == "review":
+                cancelled = await tx.follow_ups.close_case(incident.id, now)
+                await tx.audit.add(AuditEvent(now, "case_closed", actor=actor.key, incident_id=incident.id,
+                                              detail=f"review #{follow_up.id}; open follow-ups cancelled: {cancelled}"))
+        self._wake()
+        return RecordOutcome(card=cards.recorded_card(follow_up, incident, self.policy, t), first=True,
+                             follow_up=follow_up)
+
+    async def snooze(self, follow_up_id: int, actor: Actor, *, locale: str | None) -> Card:
+        """Postpone the next reminder by a day, never past the escalation."""
+        t = self._t(locale)
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            follow_up, incident, refusal = await self._open_one(tx, follow_up_id, t)
+            if refusal is not None:
+                return refusal
+            pending = [x.due_at for x in await tx.timers.pending(ref_id=follow_up.id) if x.kind is TimerKind.FOLLOW_UP]
+            until = max([now + SNOOZE, *pending])
+            if follow_up.escalated_at is None:
+                if now >= follow_up.escalate_at:
+                    return notice_card(t("fu.snooze_refused"), tone=Tone.WARNING)
+                until = min(until, follow_up.escalate_at)
+            await tx.timers.cancel(ref_id=follow_up.id, kinds=(TimerKind.FOLLOW_UP,))
+            await tx.timers.add(Timer(TimerKind.FOLLOW_UP, until, incident_id=incident.id, ref_id=follow_up.id,
+                                      seq=follow_up.reminded))
+            follow_up.snoozed_until = until
+            await tx.follow_ups.save_progress(follow_up)
+            await tx.audit.add(AuditEvent(now, "follow_up_snoozed", actor=actor.key, incident_id=incident.id,
+                                          detail=f"{follow_up.kind} #{follow_up.id} until {until.isoformat()}"))
+        return notice_card(t("fu.snoozed", until=local_time(until, self.policy.timezone)), tone=Tone.GOOD)
+
+    async def checkin_answer(self, value: str, actor: Actor, *, locale: str | None, note: str = "") -> Card:
+        """Pass the employee's check-in answer to HR targets only; thank the employee."""
+        t = self._t(locale)
+        now = self._clock.now()
+        incident_id, _, choice = value.partition(":")
+        if not incident_id.isdigit() or choice not in cards.CHECKIN_CHOICES:
+            return notice_card(t("checkin.unknown"), tone=Tone.WARNING)
+        note = note.strip()[:NOTE_MAX]
+        async with self._store.transaction() as tx:
+            incident = await tx.incidents.get(int(incident_id))
+            if incident is None or incident.reporter.key != actor.key:
+                return notice_card(t("checkin.unknown"), tone=Tone.WARNING)
+            card = cards.checkin_answer_card(incident, choice, note, self.policy, Translator(self.policy.locale))
+            digest = hashlib.sha256(note.encode()).hexdigest()[:12]
+            await self._to_hr(tx, incident, card, f"checkin:{incident.id}:{choice}:{digest}", now)
+            await tx.audit.add(AuditEvent(now, "checkin_answered", actor=actor.key, incident_id=incident.id,
+                                          detail="answer sent to hr"))
+        self._wake()
+        return notice_card(t("checkin.thanks"), tone=Tone.GOOD)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _t(self, locale: str | None) -> Translator:
+        return Translator(normalize_locale(locale, self.policy.locale))
+
+    async def _load(self, tx: Transaction, follow_up_id: int) -> tuple[FollowUp | None, Incident | None]:
+        follow_up = await tx.follow_ups.get(follow_up_id)
+        incident = await tx.incidents.get(follow_up.incident_id) if follow_up is not None else None
+        return (follow_up, incident) if incident is not None else (None, None)
+
+    async def _open_one(self, tx: Transaction, follow_up_id: int,
+                        t: Translator) -> tuple[FollowUp | None, Incident | None, Card | None]:
+        """Load an open follow-up, or the card saying why it can't be acted on (unknown, done)."""
+        follow_up, incident = await self._load(tx, follow_up_id)
+        if follow_up is None:
+            return None, None, notice_card(t("fu.unknown"), tone=Tone.WARNING)
+        if follow_up.status is not FollowUpStatus.OPEN:
+            return follow_up, incident, self._already(follow_up, t)
+        return follow_up, incident, None
+
+    def _already(self, follow_up: FollowUp, t: Translator) -> Card:
+        if follow_up.status is FollowUpStatus.CANCELLED:
+            return notice_card(t("fu.cancelled"))
+        return notice_card(t("fu.already", who=follow_up.recorded_by or "-",
+                             at=local_time(follow_up.recorded_at, self.policy.timezone)))
+
+    async def _remind(self, tx: Transaction, follow_up: FollowUp, incident: Incident, role: Role, stage: str,
+                      extra, now: datetime) -> bool:
+        """Queue the reminder to every target of `role`; False (and audited) when there is none."""
+        targets = self.policy.targets_of(incident.unit_id, role, extra)
+        card = cards.reminder_card(follow_up, incident, self.policy, Translator(self.policy.locale), stage=stage,
+                                   for_hr=role is Role.HR)
+        for target in targets:
+            await tx.outbox.add(Delivery(
+                kind=DeliveryKind.CARD, target=target, incident_id=incident.id, role=role,
+                payload=sealed_payload(tx.secrets, card, follow_up_id=follow_up.id) if role is Role.HR
+                else {"card": card_to_dict(card), "follow_up_id": follow_up.id}, next_attempt_at=now,
+                dedupe_key=f"follow_up:{follow_up.id}:{follow_up.reminded}:{role.value}:"
+                           f"{target.platform.value}:{target.address}"))
+        await tx.audit.add(AuditEvent(now, "follow_up_reminded" if targets else "no_targets", incident_id=incident.id,
+                                      detail=f"{follow_up.kind} #{follow_up.id} {stage} -> {role.value}: "
+                                             + (", ".join(f"{x.platform.value}:{x.address}" for x in targets) or "-")))
+        return bool(targets)
+
+    async def _to_hr(self, tx: Transaction, incident: Incident, card: Card, key: str, now: datetime) -> None:
+        """Send a sensitive card to the unit's HR targets, and nowhere else."""
+        targets = self.policy.targets_of(incident.unit_id, Role.HR, extra_targets(await tx.bindings.all()))
+        for target in targets:
+            await tx.outbox.add(Delivery(kind=DeliveryKind.CARD, target=target, incident_id=incident.id, role=Role.HR,
+                                         payload=sealed_payload(tx.secrets, card), next_attempt_at=now,
+                                         dedupe_key=f"{key}:{target.platform.value}:{target.address}"))
+        if not targets:
+            await tx.audit.add(AuditEvent(now, "no_targets", detail="hr", incident_id=incident.id))
