@@ -140,8 +140,8 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
 
         teams = build_teams(flows, SqlConversationDirectory(store), app_id=settings.teams_app_id,
                             password=settings.teams_app_password, tenant_id=settings.teams_app_tenant_id,
-                            app_type=settings.teams_app_type, env=settings.teams_endpoint_settings(),
-                            allow_unauthenticated=settings.teams_allow_unauthenticated)
+                            app_type=settings.teams_app_type, env=settings.env,
+                            allow_unauthenticated=settings.teams_allow_unauthenticated, clock=clock)
         teams.mount(web_app)
         notifiers[Platform.TEAMS] = teams.notifier
         adapters.append(teams)

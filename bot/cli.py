@@ -99,7 +99,10 @@ def _teams_package(args) -> int:
     if not app_id:
         raise ConfigError("environment: TEAMS_APP_ID is not set. Fix: set it to the Microsoft App ID of your Azure "
                           "Bot registration; the package embeds it.")
-    path = build_package(app_id, Path(args.out))
+    try:
+        path = build_package(app_id, Path(args.out))
+    except ValueError as error:
+        raise ConfigError(f"environment: TEAMS_APP_ID: {error}") from None
     print(f"✓ wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)")
     return 0
 

@@ -137,6 +137,15 @@ class Flows:
         card = messages.alert_card(incident, self.policy, t, deadline=None)
         return AckOutcome(card=card, first=first, incident=incident)
 
+    async def alert_card(self, incident_id: int, *, locale: str | None = None) -> Card | None:
+        """Return an alert as it looks now (Teams card refresh); None for an unknown id."""
+        async with self._store.transaction() as tx:
+            incident = await tx.incidents.get(incident_id)
+        if incident is None:
+            return None
+        deadline = incident.created_at + incident.snapshot.step.ack_within if incident.snapshot else None
+        return messages.alert_card(incident, self.policy, self._t(locale), deadline=deadline)
+
     # -- configuration in chat -------------------------------------------------------------
     async def bind_target(self, actor: Actor, role: str, address: str, *, unit_id: str | None = None,
                           locale: str | None = None) -> Card:

@@ -1,0 +1,133 @@
+"""Render neutral cards and forms as Adaptive Cards (v1.5, what Teams renders for bots).
+
+Pure functions: same input, same JSON; no I/O and no catalog look-ups, so they are tested
+directly. Text a person may have typed goes into RichTextBlock/TextRun, which Teams does not
+run through markdown (backslash escapes render differently per client).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from adapters.teams import ids
+from flows.cards import ActionId, Card, CardAction, Tone
+from flows.forms import Field, FieldKind, FormSpec
+
+_STYLE = {Tone.INFO: "emphasis", Tone.GOOD: "good", Tone.WARNING: "warning", Tone.DANGER: "attention"}
+_COLOR = {Tone.INFO: "default", Tone.GOOD: "good", Tone.WARNING: "warning", Tone.DANGER: "attention"}
+
+
+def card(source: Card) -> dict:
+    """Render any neutral Card: title band, plain lines, facts, footer, buttons."""
+    body: list[dict] = [{
+        "type": "Container", "style": _STYLE[source.tone], "bleed": True,
+        "items": [_plain(source.title, weight="Bolder", size="Medium", color=_COLOR[source.tone])],
+    }]
+    body += [_plain(line) for line in source.lines if line]
+    if source.fields:
+        body.append({"type": "FactSet", "facts": [{"title": k, "value": v or "-"} for k, v in source.fields]})
+    if source.footer:
+        body.append({"type": "TextBlock", "text": source.footer, "isSubtle": True, "size": "Small", "wrap": True})
+    ordered = sorted(source.actions, key=lambda a: not a.primary)
+    rendered = _envelope(body, [action(a) for a in ordered], source.fallback)
+    ack = next((a for a in source.actions if a.id is ActionId.ACKNOWLEDGE), None)
+    if ack is not None:
+        # Manual "refresh card" in Teams; every posted copy is also updated by the outbox.
+        rendered["refresh"] = {"action": {"type": "Action.Execute", "verb": ids.REFRESH_VERB,
+                                          "data": {ids.DATA_INCIDENT: ack.value}}}
+    return rendered
+
+
+def action(item: CardAction) -> dict:
+    """Render one button: OPEN_REPORT opens the report dialog, the rest are Action.Execute."""
+    if item.id is ActionId.OPEN_REPORT:
+        return {"type": "Action.Submit", "title": item.label,
+                "data": {"msteams": {"type": ids.TASK_FETCH}, ids.DATA_ACTION: item.id.value,
+                         ids.DATA_CONTEXT: item.value}}
+    return {"type": "Action.Execute", "title": item.label, "verb": ids.verb(item.id),
+            "data": {ids.data_key(item.id): item.value}}
+
+
+def report_form(spec: FormSpec, errors: Mapping[str, str] | None = None, *, nonce: str = "") -> dict:
+    """Render the report form for a dialog; `errors` (field id -> text) show under the fields."""
+    errors = errors or {}
+    body: list[dict] = [_plain(spec.intro)] if spec.intro else []
+    optional_started = False
+    for item in spec.fields:
+        if item.section == "optional" and not optional_started:
+            optional_started = True
+            if spec.optional_heading:
+                body.append({"type": "TextBlock", "text": spec.optional_heading, "weight": "Bolder",
+                             "wrap": True, "separator": True, "spacing": "Large"})
+        body += _field(item, errors.get(item.id, ""), spec.timezone)
+    submit = {"type": "Action.Submit", "title": spec.submit,
+              "data": {ids.DATA_FORM: spec.id, ids.DATA_CONTEXT: spec.context, ids.DATA_NONCE: nonce}}
+    return _envelope(body, [submit], spec.title)
+
+
+def _field(item: Field, error: str, tz: str) -> list[dict]:
+    common = {"label": item.label, "isRequired": item.required}
+    if error:
+        common["errorMessage"] = error
+    if item.kind is FieldKind.DATETIME:
+        day, clock = _split_datetime(item.initial, tz)
+        date_input = {"type": "Input.Date", "id": ids.date_input(item.id), **common, **_value(day)}
+        time_input = {"type": "Input.Time", "id": ids.time_input(item.id), "isRequired": item.required,
+                      **_value(clock), **({"errorMessage": error} if error else {})}
+        elements = [{"type": "ColumnSet", "columns": [
+            {"type": "Column", "width": "stretch", "items": [date_input]},
+            {"type": "Column", "width": "stretch", "verticalContentAlignment": "Bottom", "items": [time_input]},
+        ]}]
+    elif item.kind in (FieldKind.SELECT, FieldKind.MULTISELECT):
+        initial = item.initial if isinstance(item.initial, (tuple, list)) else (item.initial,) if item.initial else ()
+        elements = [{"type": "Input.ChoiceSet", "id": item.id, **common, "style": "compact", "wrap": True,
+                     "isMultiSelect": item.kind is FieldKind.MULTISELECT,
+                     "choices": [{"title": o.label, "value": o.value} for o in item.options],
+                     **_value(",".join(initial)), **_placeholder(item)}]
+    elif item.kind is FieldKind.NUMBER:
+        bounds = {k: v for k, v in (("min", item.min_value), ("max", item.max_value)) if v is not None}
+        number = {"value": int(item.initial)} if isinstance(item.initial, str) and item.initial.isdigit() else {}
+        elements = [{"type": "Input.Number", "id": item.id, **common, **bounds, **number, **_placeholder(item)}]
+    else:
+        elements = [{"type": "Input.Text", "id": item.id, **common, "maxLength": item.max_length,
+                     "isMultiline": item.kind is FieldKind.TEXTAREA,
+                     **_value(item.initial if isinstance(item.initial, str) else ""), **_placeholder(item)}]
+    if item.hint:
+        elements.append({"type": "TextBlock", "text": item.hint, "isSubtle": True, "size": "Small",
+                         "wrap": True, "spacing": "None"})
+    if error:
+        elements.append({"type": "TextBlock", "text": error, "color": "Attention", "weight": "Bolder",
+                         "size": "Small", "wrap": True, "spacing": "None"})
+    return elements
+
+
+def _split_datetime(initial: object, tz: str) -> tuple[str, str]:
+    """Split an initial value (unix seconds or local 'YYYY-MM-DDTHH:MM') into date and time."""
+    if not isinstance(initial, str) or not initial:
+        return "", ""
+    if initial.isdigit():
+        moment = datetime.fromtimestamp(int(initial), tz=timezone.utc).astimezone(ZoneInfo(tz))
+        return moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M")
+    day, _, clock = initial.partition("T")
+    return day, clock[:5]
+
+
+def _plain(text: str, **style: str) -> dict:
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+
+
+def _value(text: str) -> dict:
+    return {"value": text} if text else {}
+
+
+def _placeholder(item: Field) -> dict:
+    return {"placeholder": item.placeholder} if item.placeholder else {}
+
+
+def _envelope(body: list[dict], actions: list[dict], fallback: str) -> dict:
+    rendered = {"type": "AdaptiveCard", "$schema": ids.CARD_SCHEMA, "version": ids.CARD_VERSION, "body": body,
+                "fallbackText": fallback}
+    if actions:
+        rendered["actions"] = actions
+    return rendered

@@ -1,0 +1,149 @@
+"""Deliver neutral cards to Teams proactively (flows.ports.Notifier).
+
+Every post continues a stored conversation reference (see references.py). Connector errors
+become DeliveryError: 403/404/400 are permanent (bot removed, conversation gone, card
+refused), 429/5xx/network are retried by the outbox, honouring Retry-After.
+"""
+from __future__ import annotations
+
+from copy import copy
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import ConversationAccount, ConversationParameters, ConversationReference
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from adapters.teams import references
+from adapters.teams.activities import card_message
+from adapters.teams.credentials import TokenError
+from adapters.teams.references import MessageRef
+from flows.cards import Card
+from flows.model import Platform
+from flows.ports import Clock, ConversationDirectory, DeliveryError
+
+PERMANENT_STATUSES = frozenset({400, 403, 404, 410})
+# What the connector or the token request raise; anything else is a bug and propagates.
+CONNECTOR_ERRORS = (HttpOperationError, ClientRequestError, TokenError, OSError)
+
+
+class SystemClock:
+    """The wall clock (UTC), for when bot/ passes none."""
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class TeamsNotifier:
+    """Post, update and send privately through the Bot Connector with stored references."""
+
+    platform = Platform.TEAMS
+
+    def __init__(self, adapter: CloudAdapter, directory: ConversationDirectory, *, app_id: str,
+                 clock: Clock | None = None):
+        self._adapter = adapter
+        self._directory = directory
+        self._app_id = app_id
+        self._clock = clock or SystemClock()
+
+    async def post(self, address: str, card: Card) -> str:
+        reference = await self._reference(address)
+        return (await self._send(reference, card)).dumps()
+
+    async def update(self, address: str, ref: str, card: Card) -> None:
+        posted = MessageRef.loads(ref)
+        reference = copy(await self._reference(address))
+        reference.conversation = copy(reference.conversation)
+        reference.conversation.id = posted.conversation_id  # e.g. a personal chat created after capture
+        replacement = card_message(card)
+        replacement.id = posted.activity_id
+
+        async def replace(context: TurnContext) -> None:
+            await context.update_activity(replacement)
+
+        await self._continue(reference, replace)
+
+    async def send_private(self, user_id: str, card: Card) -> str:
+        reference = await self._reference(user_id)
+        if not references.is_personal(reference):
+            reference = await self._open_personal_chat(user_id, reference)
+        return (await self._send(reference, card)).dumps()
+
+    async def _reference(self, key: str) -> ConversationReference:
+        stored = await self._directory.get(Platform.TEAMS, key)
+        if stored is None:
+            raise DeliveryError(f"no Teams conversation reference for {key!r}: add the app to that team or chat "
+                                "(a person must open the app once) so Teams introduces the conversation",
+                                permanent=True)
+        return references.load(stored)
+
+    async def _send(self, reference: ConversationReference, card: Card) -> MessageRef:
+        activity = card_message(card, notify=references.is_personal(reference))
+        sent: dict[str, str] = {}
+
+        async def send(context: TurnContext) -> None:
+            # botbuilder gives the continuation a made-up id; replying to it would thread
+            # the alert under a message that doesn't exist instead of posting a new one.
+            context.activity.id = None
+            response = await context.send_activity(activity)
+            sent["id"] = response.id if response and response.id else ""
+
+        await self._continue(reference, send)
+        return MessageRef(reference.conversation.id, sent.get("id", ""))
+
+    async def _open_personal_chat(self, user_id: str, seed: ConversationReference) -> ConversationReference:
+        """Create the 1:1 chat with someone seen only in a channel; remember its reference."""
+        tenant = seed.conversation.tenant_id or ""
+        parameters = ConversationParameters(is_group=False, bot=seed.bot, members=[seed.user], tenant_id=tenant,
+                                            channel_data={"tenant": {"id": tenant}})
+        created: dict[str, str] = {}
+
+        async def remember(context: TurnContext) -> None:
+            created["id"] = context.activity.conversation.id
+
+        try:
+            await self._adapter.create_conversation(self._app_id, remember, parameters, channel_id=seed.channel_id,
+                                                    service_url=seed.service_url)
+        except CONNECTOR_ERRORS as error:
+            raise delivery_error(error) from error
+        personal = ConversationReference(
+            bot=seed.bot, user=seed.user, channel_id=seed.channel_id, service_url=seed.service_url, locale=seed.locale,
+            conversation=ConversationAccount(id=created["id"], conversation_type="personal", tenant_id=tenant))
+        await self._directory.save(Platform.TEAMS, user_id, personal.serialize(), self._clock.now())
+        return personal
+
+    async def _continue(self, reference: ConversationReference, logic) -> None:
+        try:
+            await self._adapter.continue_conversation(reference, logic, bot_app_id=self._app_id)
+        except CONNECTOR_ERRORS as error:
+            raise delivery_error(error) from error
+
+
+def delivery_error(error: Exception) -> DeliveryError:
+    """Classify a connector failure as permanent or retryable (with Retry-After when sent)."""
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None) if isinstance(error, HttpOperationError) else None
+    if status is None:  # network, TLS or token failure: may clear up, the outbox retries then gives up
+        return DeliveryError(f"Teams connector unreachable: {error}", permanent=False)
+    message = f"Teams connector answered HTTP {status}"
+    if status in PERMANENT_STATUSES:
+        return DeliveryError(message, permanent=True)
+    headers = getattr(response, "headers", None) or {}
+    return DeliveryError(message, permanent=False, retry_after=retry_after(headers.get("Retry-After")))
+
+
+def retry_after(value: str | None) -> float | None:
+    """Parse a Retry-After header: seconds, or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())

@@ -1,0 +1,90 @@
+"""Shared values and helpers of the Teams adapter tests (the fixtures live in conftest.py)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from teams_standin import StandIn
+from tests.fakes import FakeClock
+
+HERE = Path(__file__).resolve().parent
+PAYLOADS = HERE.parents[1] / "payloads"
+# Microsoft's schemas and captures live in shared/ beside the repository (CI clones it there).
+REFERENCE = HERE.parents[2].parent / "shared" / "reference" / "teams"
+POLICY = HERE / "teams_policy.yaml"
+APP_ID = "2f0d1c3b-8a4e-4b6f-9c7d-5e1a0b2c3d4e"
+PASSWORD = "test-client-secret"
+ALERT_CHANNEL = "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"  # field manager in teams_policy.yaml
+ADMIN_AAD = "b15a9416-0ad3-4172-9210-7beb711d3f70"
+
+_DEFAULT = object()
+
+
+def payload(name: str, service_url: str | None = None, **changes) -> dict:
+    """Load tests/payloads/<name>.json (a real Teams activity) aimed at the stand-in connector."""
+    activity = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
+    if service_url:
+        activity["serviceUrl"] = service_url
+    activity.update(changes)
+    return activity
+
+
+@dataclass
+class BotClient:
+    """Posts activities to the bot's /api/messages like the Bot Connector does."""
+
+    url: str
+    session: aiohttp.ClientSession
+    microsoft: StandIn
+
+    async def send(self, activity: dict, token=_DEFAULT, headers: dict | None = None) -> tuple[int, object]:
+        """POST one activity with a freshly minted channel token (or `token`; None sends none)."""
+        if token is _DEFAULT:
+            token = self.microsoft.mint(service_url=activity["serviceUrl"])
+        sent_headers = {"Content-Type": "application/json", **(headers or {})}
+        if token is not None:
+            sent_headers["Authorization"] = f"Bearer {token}"
+        async with self.session.post(self.url, data=json.dumps(activity), headers=sent_headers) as response:
+            text = await response.text()
+            return response.status, (json.loads(text) if text and response.content_type == "application/json"
+                                     else text)
+
+
+@dataclass
+class World:
+    """The whole bot (bot.app.build_runtime) with Teams enabled, talking to the stand-in."""
+
+    runtime: object
+    bot: BotClient
+    microsoft: StandIn
+    clock: FakeClock
+
+    async def drain(self) -> None:
+        await self.runtime.drain()
+
+    @property
+    def notifier(self):
+        """The Teams notifier that bot.app handed to the outbox."""
+        from adapters.teams import TeamsAdapter
+
+        return next(a for a in self.runtime.adapters if isinstance(a, TeamsAdapter)).notifier
+
+
+async def incidents(world: World) -> list:
+    async with world.runtime.store.transaction() as tx:
+        return await tx.incidents.list_all()
+
+
+async def audit_actions(world: World, incident_id: int) -> list[str]:
+    async with world.runtime.store.transaction() as tx:
+        return [event.action for event in await tx.audit.for_incident(incident_id)]
+
+
+async def install_in_team(world: World) -> None:
+    """Add the bot to the team (Teams sends conversationUpdate): the alert channel's reference."""
+    status, _ = await world.bot.send(payload("teams_conversation_update_bot_added_to_team",
+                                             world.microsoft.service_url))
+    assert status == 201

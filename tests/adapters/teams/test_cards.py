@@ -1,0 +1,152 @@
+"""Adaptive Card rendering of neutral cards and of the report form (pure functions)."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from adapters.teams import ids
+from adapters.teams.cards import card, report_form
+from bot.policy_file import load_policy
+from teams_harness import POLICY
+from flows import messages
+from flows.cards import ActionId, Card, CardAction, Tone
+from flows.forms import Field, FieldKind, FormSpec, Option
+from flows.i18n import Translator
+from flows.model import Actor, Incident, Platform, RiskLevel
+from flows.report_form import build_report_form
+from teams_cards_check import card_problems, inputs, walk
+
+NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(POLICY)
+
+
+def incident(**changes) -> Incident:
+    base = Incident(unit_id="honsha", reporter=Actor(Platform.TEAMS, "aad-1", "Rido"), occurred_at=NOW,
+                    channel="phone", description="大声で*30分以上*一方的に主張 [録音あり]", behaviours=("abuse",),
+                    danger=False, level=RiskLevel.L2, assessed_level=RiskLevel.L2, reasons=("abuse",), id=7,
+                    case_no="KH-2026-0007", created_at=NOW)
+    return replace(base, **changes)
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_every_flows_card_renders_as_a_valid_teams_card(policy, locale):
+    t = Translator(locale)
+    rendered = [
+        card(messages.alert_card(incident(), policy, t, deadline=NOW + timedelta(minutes=15))),
+        card(messages.alert_card(incident(acknowledged_at=NOW, acknowledged_by="Boss"), policy, t, deadline=None)),
+        card(messages.sos_card(incident(is_sos=True, level=RiskLevel.L4), policy, t)),
+        card(messages.help_card(policy, t)),
+        card(messages.unknown_command_card(t)),
+    ]
+    for item in rendered:
+        assert card_problems(item) == []
+
+
+def test_acknowledge_is_a_universal_action_with_the_incident_id_and_a_refresh(policy):
+    rendered = card(messages.alert_card(incident(), policy, Translator("ja"), deadline=NOW))
+    [ack] = rendered["actions"]
+    assert ack == {"type": "Action.Execute", "title": "確認して対応する", "verb": "kasuhara.acknowledge",
+                   "data": {"incidentId": "7"}}
+    assert rendered["refresh"]["action"] == {"type": "Action.Execute", "verb": ids.REFRESH_VERB,
+                                             "data": {"incidentId": "7"}}
+
+
+def test_an_acknowledged_alert_has_no_buttons_and_no_refresh(policy):
+    rendered = card(messages.alert_card(incident(acknowledged_at=NOW, acknowledged_by="Boss"), policy,
+                                        Translator("ja"), deadline=None))
+    assert "actions" not in rendered and "refresh" not in rendered
+
+
+def test_open_report_opens_the_dialog_and_carries_the_context(policy):
+    rendered = card(messages.sos_card(incident(is_sos=True, level=RiskLevel.L4), policy, Translator("ja")))
+    [button] = rendered["actions"]
+    assert button["type"] == "Action.Submit"
+    assert button["data"] == {"msteams": {"type": "task/fetch"}, "kasuharaAction": "open_report",
+                              "kasuharaContext": "sos:7"}
+
+
+def test_typed_text_is_shown_verbatim_not_as_markdown(policy):
+    rendered = card(messages.alert_card(incident(), policy, Translator("ja"), deadline=NOW))
+    runs = [n["text"] for n in walk(rendered) if n.get("type") == "TextRun"]
+    assert "大声で*30分以上*一方的に主張 [録音あり]" in runs
+    assert not any(n.get("type") == "TextBlock" and "*30分以上*" in n.get("text", "") for n in walk(rendered))
+
+
+def test_tone_colours_the_title_band():
+    danger = card(Card("緊急", tone=Tone.DANGER))
+    assert danger["body"][0]["style"] == "attention"
+    assert danger["body"][0]["items"][0]["inlines"][0]["color"] == "attention"
+    assert card(Card("ok", tone=Tone.GOOD))["body"][0]["style"] == "good"
+
+
+def test_primary_action_comes_first_and_other_actions_are_verbs():
+    rendered = card(Card("x", actions=(CardAction(ActionId.CONSULT_REPLY, "返信", "c9"),
+                                       CardAction(ActionId.RECORD_FOLLOW_UP, "記録", "12", primary=True))))
+    assert [a["verb"] for a in rendered["actions"]] == ["kasuhara.record_follow_up", "kasuhara.consult_reply"]
+    assert rendered["actions"][0]["data"] == {"kasuharaValue": "12"}
+    assert rendered["actions"][1]["data"] == {"kasuharaValue": "c9"}
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_the_real_report_form_is_a_valid_dialog_card(policy, locale):
+    spec = build_report_form(policy, Translator(locale), context="sos:3")
+    rendered = report_form(spec, nonce="n-1")
+    assert card_problems(rendered) == []
+    [submit] = rendered["actions"]
+    assert submit["type"] == "Action.Submit" and submit["title"] == spec.submit
+    assert submit["data"] == {"kasuharaForm": "incident_report", "kasuharaContext": "sos:3", "kasuharaNonce": "n-1"}
+
+
+def test_form_inputs_follow_the_field_kinds(policy):
+    spec = build_report_form(policy, Translator("ja"))
+    found = inputs(report_form(spec))
+    assert found["occurred_at.date"]["type"] == "Input.Date" and found["occurred_at.date"]["isRequired"]
+    assert found["occurred_at.time"]["type"] == "Input.Time"
+    assert found["channel"]["type"] == "Input.ChoiceSet" and found["channel"]["style"] == "compact"
+    assert found["channel"]["isMultiSelect"] is False
+    assert found["behaviours"]["isMultiSelect"] is True
+    assert found["description"]["isMultiline"] is True and found["description"]["maxLength"] == 3000
+    assert found["duration_minutes"]["type"] == "Input.Number" and found["duration_minutes"]["max"] == 1440
+    assert found["place"]["isRequired"] is False
+    assert set(found) == {f.id for f in spec.fields if f.kind is not FieldKind.DATETIME} | {
+        "occurred_at.date", "occurred_at.time"}
+
+
+def test_optional_fields_come_after_a_heading(policy):
+    spec = build_report_form(policy, Translator("ja"))
+    body = report_form(spec)["body"]
+    heading = next(i for i, n in enumerate(body) if n.get("text") == spec.optional_heading)
+    first_optional = next(i for i, n in enumerate(body) if n.get("id") == "place")
+    assert body[heading]["separator"] is True and heading < first_optional
+
+
+def test_errors_are_red_text_under_their_field_and_the_input_error_message(policy):
+    spec = build_report_form(policy, Translator("ja"))
+    rendered = report_form(spec, {"description": "入力してください", "occurred_at": "未来の日時です"})
+    assert card_problems(rendered) == []
+    body = rendered["body"]
+    index = next(i for i, n in enumerate(body) if n.get("id") == "description")
+    after = body[index + 1:index + 3]
+    assert {"type": "TextBlock", "text": "入力してください", "color": "Attention", "weight": "Bolder", "size": "Small",
+            "wrap": True, "spacing": "None"} in after
+    assert inputs(rendered)["description"]["errorMessage"] == "入力してください"
+    assert inputs(rendered)["occurred_at.date"]["errorMessage"] == "未来の日時です"
+    assert "errorMessage" not in inputs(rendered)["channel"]
+
+
+def test_initial_values_are_prefilled():
+    spec = FormSpec("f", "T", "送信", "閉じる", timezone="Asia/Tokyo", fields=(
+        Field("when", FieldKind.DATETIME, "日時", initial=str(int(NOW.timestamp()))),
+        Field("kinds", FieldKind.MULTISELECT, "種類", options=(Option("a", "A"), Option("b", "B")), initial=("a", "b")),
+        Field("n", FieldKind.NUMBER, "分", initial="40"),
+        Field("t", FieldKind.TEXT, "場所", initial="2F"),
+    ))
+    found = inputs(report_form(spec))
+    assert (found["when.date"]["value"], found["when.time"]["value"]) == ("2026-11-20", "10:00")
+    assert found["kinds"]["value"] == "a,b" and found["n"]["value"] == 40 and found["t"]["value"] == "2F"

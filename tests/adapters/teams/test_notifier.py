@@ -1,0 +1,59 @@
+"""How connector failures become DeliveryError (what the outbox retries or gives up on)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from adapters.teams.notifier import retry_after
+from flows.ports import DeliveryError
+from teams_harness import ALERT_CHANNEL, install_in_team, payload
+
+
+def test_retry_after_in_seconds_or_as_an_http_date():
+    assert retry_after("7") == 7.0
+    assert retry_after(" 1.5 ") == 1.5
+    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= retry_after(soon) <= 30
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: retry now
+    assert retry_after(None) is None and retry_after("soon") is None
+
+
+@pytest.mark.parametrize("status, permanent, delay", [(404, True, None), (403, True, None), (400, True, None),
+                                                       (429, False, 3.0), (503, False, 3.0), (502, False, None)])
+async def test_connector_statuses_map_to_permanent_or_retryable(world, status, permanent, delay):
+    notifier = world.notifier
+    await install_in_team(world)
+    world.microsoft.fail_next(status, retry_after="3" if delay else None)
+    with pytest.raises(DeliveryError) as caught:
+        await notifier.post(ALERT_CHANNEL, world.runtime.flows.help_card("ja"))
+    assert (caught.value.permanent, caught.value.retry_after) == (permanent, delay)
+    assert str(status) in str(caught.value)
+
+
+async def test_updating_a_deleted_message_fails_permanently(world):
+    notifier = world.notifier
+    await install_in_team(world)
+    ref = await notifier.post(ALERT_CHANNEL, world.runtime.flows.help_card("ja"))
+    world.microsoft.fail_next(404, method="PUT")
+    with pytest.raises(DeliveryError) as caught:
+        await notifier.update(ALERT_CHANNEL, ref, world.runtime.flows.help_card("en"))
+    assert caught.value.permanent
+
+
+async def test_an_unknown_address_is_a_permanent_failure_saying_how_to_fix_it(world):
+    notifier = world.notifier
+    with pytest.raises(DeliveryError, match="add the app") as caught:
+        await notifier.post("19:never-installed@thread.tacv2", world.runtime.flows.help_card("ja"))
+    assert caught.value.permanent
+    with pytest.raises(DeliveryError, match="add the app"):
+        await notifier.send_private("0f0f0f0f-0000-4000-8000-00000000aaaa", world.runtime.flows.help_card("ja"))
+
+
+async def test_the_reference_is_the_conversation_and_the_message_id(world):
+    notifier = world.notifier
+    await world.bot.send(payload("teams_conversation_update_bot_added_to_team", world.microsoft.service_url))
+    ref = await notifier.post(ALERT_CHANNEL, world.runtime.flows.help_card("ja"))
+    [posted] = world.microsoft.sent("POST")
+    assert ALERT_CHANNEL in ref and posted.answered_id in ref
