@@ -23,8 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
     incidents = sub.add_parser("incidents", help="incident records")
-    incidents.add_argument("action", choices=["list"])
+    incidents.add_argument("action", choices=["list", "export"],
+                           help="list: one line per incident; export: every field and its history as JSON")
     incidents.add_argument("--json", action="store_true", help="print JSON (id, unit, level, status, created, acknowledged)")
+    incidents.add_argument("--include-sensitive", action="store_true",
+                           help="export: include the responder's feelings and support needs (HR only)")
+    audit = sub.add_parser("audit", help="audit trail")
+    audit.add_argument("action", choices=["verify"], help="check the hash chain of the audit log")
     package = sub.add_parser("teams-package", help="write the Teams app package (zip) to upload")
     package.add_argument("--out", default="kasuhara-teams.zip")
     args = parser.parse_args(argv)
@@ -80,8 +85,12 @@ def _db(args) -> int:
 
 
 def _incidents(args) -> int:
-    from bot.export import list_incidents
+    from bot.export import export_incidents, list_incidents
 
+    if args.action == "export":
+        rows = asyncio.run(export_incidents(Settings.from_env(), include_sensitive=args.include_sensitive))
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
     rows = asyncio.run(list_incidents(Settings.from_env()))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -89,6 +98,17 @@ def _incidents(args) -> int:
         for row in rows:
             print(f"{row['case_no']}\t{row['level']}\t{row['status']}\t{row['unit']}\t{row['created']}\t"
                   f"{row['acknowledged'] or '-'}")
+    return 0
+
+
+def _audit(args) -> int:
+    from bot.export import verify_audit
+
+    broken = asyncio.run(verify_audit(Settings.from_env()))
+    if broken is not None:
+        print(f"✗ audit log altered at row {broken}: the history from there on cannot be trusted", file=sys.stderr)
+        return 1
+    print("✓ audit log intact")
     return 0
 
 
@@ -107,7 +127,7 @@ def _teams_package(args) -> int:
     return 0
 
 
-COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": _incidents,
+COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": _incidents, "audit": _audit,
             "teams-package": _teams_package}
 
 if __name__ == "__main__":

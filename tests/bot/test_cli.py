@@ -80,6 +80,19 @@ def test_db_upgrade_then_incidents_list_json(workdir):
     assert row["unit"] == "chuo" and row["level"] == "L2" and row["status"] == "acknowledged"
     assert row["created"].startswith("20") and row["acknowledged"] and row["id"] == 1
 
+    export = run(["incidents", "export"], workdir, **env_ok(DATABASE_URL=url))
+    [record] = json.loads(export.stdout)
+    assert [h["action"] for h in record["history"]][:3] == ["reported", "alerted", "acknowledged"]
+    assert record["description"] == "x" and "feelings_support" not in record
+    sensitive = run(["incidents", "export", "--include-sensitive"], workdir, **env_ok(DATABASE_URL=url))
+    assert json.loads(sensitive.stdout)[0]["feelings_support"] == "眠れない"
+    assert run(["audit", "verify"], workdir, **env_ok(DATABASE_URL=url)).returncode == 0
+    import sqlite3
+    with sqlite3.connect(workdir / "k.db") as connection:
+        connection.execute("UPDATE audit_events SET actor = 'someone else' WHERE action = 'acknowledged'")
+    tampered = run(["audit", "verify"], workdir, **env_ok(DATABASE_URL=url))
+    assert tampered.returncode == 1 and "altered" in tampered.stderr
+
 
 SEED = """
 import asyncio, sys
@@ -95,7 +108,7 @@ async def main(url):
     db = Database(url, Sealer("test-secret"))
     flows = Flows(load_policy("kasuhara.example.yaml"), db, SystemClock())
     raw = {"occurred_at": str(int(datetime.now(timezone.utc).timestamp()) - 60), "unit": "chuo", "channel": "phone",
-           "description": "x", "behaviours": ["abuse"], "danger": "none"}
+           "description": "x", "behaviours": ["abuse"], "danger": "none", "feelings_support": "眠れない"}
     out = await flows.submit_report(Actor(Platform.SLACK, "U1"), raw, locale="ja", request_key="k")
     assert not out.errors, out.errors
     await flows.acknowledge(out.incident.id, Actor(Platform.SLACK, "U2", "m"))
