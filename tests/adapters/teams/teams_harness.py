@@ -13,7 +13,7 @@ from tests.fakes import FakeClock
 HERE = Path(__file__).resolve().parent
 PAYLOADS = HERE.parents[1] / "payloads"
 # Microsoft's schemas and captures live in shared/ beside the repository (CI clones it there).
-REFERENCE = HERE.parents[2].parent / "shared" / "reference" / "teams"
+REFERENCE = HERE.parents[1] / "reference" / "teams"  # vendored: tests/reference/teams
 POLICY = HERE / "teams_policy.yaml"
 APP_ID = "2f0d1c3b-8a4e-4b6f-9c7d-5e1a0b2c3d4e"
 PASSWORD = "test-client-secret"
