@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import ids
 from adapters.slack.listeners import SlackListeners
-from adapters.slack.notifier import SlackNotifier, web_client
+from adapters.slack.notifier import SlackNotifier, vendor_logger, web_client
 from flows.service import Flows
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class SlackAdapter:
         if not self._app_token:
             return
         self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
-                                              proxy=self.client.proxy)
+                                              proxy=self.client.proxy, logger=vendor_logger())
         await self._socket.connect_async()
 
     async def stop(self) -> None:
@@ -81,6 +81,7 @@ def build_slack(flows: Flows, *, bot_token: str, signing_secret: str, api_url: s
         signing_secret=signing_secret or None,
         request_verification_enabled=bool(signing_secret),
         process_before_response=False,
+        logger=vendor_logger(),  # bolt logs request bodies at DEBUG: never let it
     )
     SlackListeners(flows).register(app)
     return SlackAdapter(app, client, signing_secret=signing_secret, app_token=app_token)

@@ -12,8 +12,19 @@ from flows.cards import ActionId
 EVENTS_PATH = "/slack/events"
 COMMAND = "/kasuhara"
 
+# Modals (view callback_id): each submission is routed by its callback id.
 REPORT_CALLBACK = "kasuhara.report"  # the report modal (view_submission)
-CONFIRM_CALLBACK = "kasuhara.report_done"  # the modal after a successful submission
+CONFIRM_CALLBACK = "kasuhara.report_done"  # the modal after a successful report
+FOLLOW_UP_CALLBACK = "kasuhara.follow_up_record"  # record a follow-up (context: the follow-up id)
+CONSULT_REPLY_CALLBACK = "kasuhara.consult_reply"  # the desk answers a consultation (context: case code)
+CONSULT_REVEAL_CALLBACK = "kasuhara.consult_reveal"  # the employee gives their name (context: case code)
+DONE_CALLBACK = "kasuhara.done"  # a card shown in place of a submitted form (no submit button)
+
+# private_metadata of a modal opened from a message: {context, channel, ts} as JSON, so the
+# submission can replace that message (a bare context is stored as is: see views.modal_metadata).
+META_CONTEXT = "context"
+META_CHANNEL = "channel"
+META_TS = "ts"
 
 CARD_ACTIONS_BLOCK = "kasuhara.actions"
 INTRO_BLOCK = "kasuhara.intro"

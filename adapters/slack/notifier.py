@@ -25,6 +25,10 @@ from flows.ports import DeliveryError
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = AsyncWebClient.BASE_URL
+# bolt and slack_sdk log whole requests and payloads at DEBUG: user ids, DM channels, the text
+# of consultations. They get this logger, never below WARNING whatever LOG_LEVEL says.
+VENDOR_LOGGER = "kasuhara.slack.vendor"
+VENDOR_LOG_LEVEL = logging.WARNING
 REQUEST_TIMEOUT_S = 10  # an outbox tick must not hang on one slow call
 # Deliveries go out one by one: waiting out a long 429 here would hold every other alert
 # back, so only short waits happen in place; longer ones go back to the outbox's schedule.
@@ -40,8 +44,23 @@ PERMANENT_ERRORS = frozenset({
 })
 
 
+def vendor_logger() -> logging.Logger:
+    """Return the logger to give bolt and slack_sdk objects; it never logs below WARNING.
+
+    Their own module loggers (e.g. the response_url client's, which takes no logger) are
+    kept at WARNING too, unless an operator set a level for them explicitly.
+    """
+    for name in ("slack_sdk", "slack_bolt"):
+        own = logging.getLogger(name)
+        if own.level == logging.NOTSET:
+            own.setLevel(VENDOR_LOG_LEVEL)
+    logger = logging.getLogger(VENDOR_LOGGER)
+    logger.setLevel(VENDOR_LOG_LEVEL)
+    return logger
+
+
 def web_client(token: str, api_url: str | None = None) -> AsyncWebClient:
-    """Build the Web API client: corporate CA bundle and proxy (NO_PROXY honoured), retries."""
+    """Build the Web API client: corporate CA bundle and proxy (NO_PROXY honoured), retries, quiet log."""
     base_url = api_url or DEFAULT_API_URL
     if not base_url.endswith("/"):
         base_url += "/"
@@ -53,6 +72,7 @@ def web_client(token: str, api_url: str | None = None) -> AsyncWebClient:
         ssl=ssl_context(),
         proxy=proxy,
         retry_handlers=[ShortRateLimitRetry(max_retry_count=1), AsyncConnectionErrorRetryHandler(max_retry_count=1)],
+        logger=vendor_logger(),
     )
     # slack_sdk falls back to HTTPS_PROXY when proxy is None, ignoring NO_PROXY.
     client.proxy = proxy

@@ -1,11 +1,12 @@
 """Render neutral forms and cards as Block Kit: pure functions, no I/O.
 
-`report_modal` turns a `FormSpec` into a modal (block_id == field id, so `parse.raw_values`
+`form_modal` turns any `FormSpec` into a modal (block_id == field id, so `parse.raw_values`
 reads it back); `card_blocks` renders any `Card` the same way everywhere it is shown.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,8 @@ from adapters.slack.blocks import (
     mrkdwn,
     plain,
 )
-from flows.cards import Card, CardAction, Tone
+from adapters.slack.parse import MessageAt
+from flows.cards import ActionId, Card, CardAction, Tone
 from flows.forms import Field, FieldKind, FormSpec, Option
 from flows.i18n import DEFAULT_LOCALE, Translator
 
@@ -49,16 +51,25 @@ TONE_MARK = {
 ERROR_MARK = ":warning:"
 
 
-# -- the report modal ------------------------------------------------------------------------
+# -- modals ------------------------------------------------------------------------------------
 def report_modal(spec: FormSpec, errors: Mapping[str, str] | None = None, *, locale: str = DEFAULT_LOCALE) -> dict:
-    """Render the form as a modal: intro, required inputs, then a divider, heading and the rest.
+    """Render the report form (a title too long for Slack becomes the catalog's short one)."""
+    return form_modal(spec, errors, callback_id=ids.REPORT_CALLBACK,
+                      fallback_title=Translator(locale)("slack.modal.title"))
+
+
+def form_modal(spec: FormSpec, errors: Mapping[str, str] | None = None, *, callback_id: str,
+               origin: MessageAt | None = None, fallback_title: str = "") -> dict:
+    """Render a form as a modal: intro, required inputs, then a divider, heading and the rest.
 
     `errors` (field id -> message) adds a warning line under each field, for views.update;
-    after a submission Slack shows errors itself (see `errors_for`).
+    after a submission Slack shows errors itself (see `errors_for`). `origin` is the message
+    whose button opened the modal, carried in private_metadata so the submission can update it.
     """
-    if len(spec.context) > PRIVATE_METADATA_MAX:
-        raise ValueError(f"form context is {len(spec.context)} chars; Slack private_metadata holds {PRIVATE_METADATA_MAX}")
-    title = spec.title if len(spec.title) <= MODAL_TITLE_MAX else Translator(locale)("slack.modal.title")
+    metadata = modal_metadata(spec.context, origin)
+    if len(metadata) > PRIVATE_METADATA_MAX:
+        raise ValueError(f"form context is {len(metadata)} chars; Slack private_metadata holds {PRIVATE_METADATA_MAX}")
+    title = spec.title if len(spec.title) <= MODAL_TITLE_MAX or not fallback_title else fallback_title
     blocks: list[dict] = []
     if spec.intro:
         blocks.append({"type": "section", "block_id": ids.INTRO_BLOCK, "text": mrkdwn(escape(spec.intro))})
@@ -77,27 +88,37 @@ def report_modal(spec: FormSpec, errors: Mapping[str, str] | None = None, *, loc
         raise ValueError(f"the form needs {len(blocks)} blocks; a Slack modal holds {VIEW_BLOCKS_MAX}")
     view = {
         "type": "modal",
-        "callback_id": ids.REPORT_CALLBACK,
+        "callback_id": callback_id,
         "title": plain(title, MODAL_TITLE_MAX),
         "submit": plain(spec.submit, MODAL_TITLE_MAX),
         "close": plain(spec.close, MODAL_TITLE_MAX),
         "blocks": blocks,
     }
-    if spec.context:
-        view["private_metadata"] = spec.context
+    if metadata:
+        view["private_metadata"] = metadata
     return view
 
 
-def errors_for(spec: FormSpec, errors: Mapping[str, str]) -> dict[str, str]:
-    """Map flow errors to block ids for `response_action: errors`.
+def modal_metadata(context: str, origin: MessageAt | None = None) -> str:
+    """Pack a form context (and the message that opened the form) for private_metadata."""
+    if origin is None and not context.startswith("{"):
+        return context  # read back as is by parse.modal_metadata (the report's "sos:7" stays readable)
+    packed = {ids.META_CONTEXT: context}
+    if origin is not None:
+        packed.update({ids.META_CHANNEL: origin.channel_id, ids.META_TS: origin.ts})
+    return json.dumps(packed, ensure_ascii=False, separators=(",", ":"))
+
+
+def errors_for(field_ids: Sequence[str], errors: Mapping[str, str]) -> dict[str, str]:
+    """Map flow errors to block ids (= field ids of the form) for `response_action: errors`.
 
     Slack refuses errors for block ids the view lacks, so a message for an unknown key is
     shown on the first field instead of being lost.
     """
-    known = {f.id for f in spec.fields}
+    known = list(field_ids)
     result: dict[str, str] = {}
     for key, message in errors.items():
-        block_id = key if key in known else spec.fields[0].id
+        block_id = key if key in known or not known else known[0]
         result[block_id] = clip(f"{result[block_id]} {message}" if block_id in result else message, LABEL_MAX)
     return result
 
@@ -214,15 +235,27 @@ def text_message(text: str) -> dict:
 
 
 def confirmation_view(card: Card, *, locale: str = DEFAULT_LOCALE) -> dict:
-    """Render the modal that replaces the form after a successful submission."""
-    t = Translator(locale)
+    """Render the modal that replaces the report form after a successful submission."""
+    return result_view(card, title=Translator(locale)("slack.confirm.title"), locale=locale,
+                       callback_id=ids.CONFIRM_CALLBACK)
+
+
+def result_view(card: Card, *, title: str, locale: str = DEFAULT_LOCALE, callback_id: str = ids.DONE_CALLBACK) -> dict:
+    """Render a card as the modal that replaces a submitted form (nothing left to submit)."""
     return {
         "type": "modal",
-        "callback_id": ids.CONFIRM_CALLBACK,
-        "title": plain(t("slack.confirm.title"), MODAL_TITLE_MAX),
-        "close": plain(t("slack.modal.close"), MODAL_TITLE_MAX),
+        "callback_id": callback_id,
+        "title": plain(title, MODAL_TITLE_MAX),
+        "close": plain(Translator(locale)("slack.modal.close"), MODAL_TITLE_MAX),
         "blocks": card_blocks(card)[:VIEW_BLOCKS_MAX],
     }
+
+
+def report_prompt(*, locale: str = DEFAULT_LOCALE) -> dict:
+    """A message with the button that opens the report form (a DM event has no trigger_id)."""
+    t = Translator(locale)
+    return card_message(Card(title=t("slack.dm.report.title"), lines=(t("slack.dm.report.body"),),
+                             actions=(CardAction(ActionId.OPEN_REPORT, t("action.report"), primary=True),)))
 
 
 def _field_text(label: str, value: str) -> dict:

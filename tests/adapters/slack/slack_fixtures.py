@@ -27,6 +27,7 @@ DIVISION = "C0DIVISION"
 HR = "C0HRDESK"
 EXECUTIVES = "C0EXECS"
 CRISIS = "C0CRISIS"
+CONSULT = "C0CONSULT"  # the consultation desk (相談窓口)
 
 POLICY_YAML = f"""
 timezone: Asia/Tokyo
@@ -43,6 +44,7 @@ units:
       legal:         {{slack: [{HR}]}}
       executives:    {{slack: [{EXECUTIVES}]}}
       crisis:        {{slack: [{CRISIS}]}}
+      consultation:  {{slack: [{CONSULT}]}}
   - id: store-1
     name: 駅前店
     parent: honsha
@@ -102,15 +104,18 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
 
 
 async def open_world(tmp_path: Path, standin: SlackStandIn, *, start: bool = False, policy: str = POLICY_YAML,
-                     sweep_interval: float | None = None, **env: str):
-    """Build the runtime with bot.app.build_runtime and serve it; return (world, closer)."""
+                     sweep_interval: float | None = None, clock=None, **env: str):
+    """Build the runtime with bot.app.build_runtime and serve it; return (world, closer).
+
+    `clock` (e.g. tests.fakes.FakeClock) drives the flows' time: advance it, then drain.
+    """
     from bot.app import build_runtime
     from bot.config import Settings
     from bot.policy_file import load_policy
 
     settings = Settings.from_env(slack_env(tmp_path, standin, **env))
     timing = {} if sweep_interval is None else {"sweep_interval": sweep_interval}
-    runtime = await build_runtime(settings, load_policy(write_policy(tmp_path, policy)), **timing)
+    runtime = await build_runtime(settings, load_policy(write_policy(tmp_path, policy)), clock=clock, **timing)
     runner, base = await serve(runtime.web_app)
     if start:
         await runtime.start()
@@ -132,6 +137,25 @@ def slash_command(world: SlackWorld, text: str, *, trigger_id: str | None = None
     if trigger_id:
         fields["trigger_id"] = trigger_id
     return fields
+
+
+async def submit_valid_report(world: SlackWorld, view_id: str = "V0REPORT01", context: str = ""):
+    """Submit the report fixture (an L2 incident at store-1, 2026-01-01 00:00 UTC, by U0REPORTER)."""
+    body = payload("slack_view_submission_report")
+    body["view"]["id"] = view_id
+    body["view"]["private_metadata"] = context
+    return await world.send.interaction(body)
+
+
+def posts_to(world: SlackWorld, channel: str) -> list:
+    """chat.postMessage calls to one channel (or user id), in order."""
+    return [c for c in world.standin.calls_to("chat.postMessage") if c.args["channel"] == channel]
+
+
+def as_user(body: dict, user_id: str, name: str) -> dict:
+    """Make an interactive payload come from another person."""
+    body["user"].update(id=user_id, username=name, name=name)
+    return body
 
 
 async def eventually(check, *, timeout: float = 5.0, runtime=None):

@@ -93,9 +93,13 @@ async def test_help_and_unknown_words_answer_in_the_ack_itself(world, text, titl
     assert world.standin.calls_to("chat.postMessage") == []
 
 
-async def test_consult_points_to_the_dm_for_now(world):
+async def test_consult_command_answers_privately_and_sends_the_offer_to_the_dm(world):
     answer = (await world.send.command(slash_command(world, "相談"))).json()
-    assert T("slack.consult.later") in str(answer["blocks"])
+    assert answer["response_type"] == "ephemeral" and answer["text"] == T("slack.consult.in_dm")
+    (offer,) = await world.standin.wait_for("chat.postMessage")
+    assert offer.args["channel"] == "U0REPORTER"  # the app's DM, never the channel it was typed in
+    assert [b["action_id"] for b in buttons(offer.args["blocks"])] == ["kasuhara.consult_start",
+                                                                        "kasuhara.open_report"]
 
 
 async def test_the_report_button_of_the_help_card_opens_an_empty_report(world):
@@ -113,20 +117,20 @@ async def test_an_expired_trigger_tells_the_person_to_retry(world):
     assert note.args["text"] == T("slack.error.modal")
 
 
-async def test_buttons_of_later_features_answer_instead_of_failing(world):
+async def test_a_button_this_version_does_not_know_answers_instead_of_failing(world):
     click = payload("slack_block_actions_acknowledge")
-    click["actions"][0].update(action_id="kasuhara.record_follow_up", value="3")
+    click["actions"][0].update(action_id="kasuhara.retired_feature", value="3")
     assert (await world.send.interaction(click)).status == 200
     (note,) = await world.standin.wait_for("chat.postEphemeral")
     assert note.args["text"] == T("slack.action.unavailable")
 
 
-async def test_a_direct_message_gets_help_until_consultation_exists(world):
+async def test_a_direct_message_is_answered_in_that_dm_with_the_consultation_offer(world):
     message = payload("slack_event_message_im")
     assert (await world.send.event(message)).status == 200
     (reply,) = await world.standin.wait_for("chat.postMessage")
     assert reply.args["channel"] == message["event"]["channel"]
-    assert T("slack.consult.later") in str(reply.args["blocks"])
+    assert T("consult.offer.title") in str(reply.args["blocks"])
 
 
 async def test_the_bots_own_dm_is_not_answered(world):

@@ -17,14 +17,8 @@ from slack_fixtures import (
     incidents,
     payload,
     slash_command,
+    submit_valid_report,
 )
-
-
-async def submit_valid_report(world, view_id: str = "V0REPORT01", context: str = ""):
-    body = payload("slack_view_submission_report")
-    body["view"]["id"] = view_id
-    body["view"]["private_metadata"] = context
-    return await world.send.interaction(body)
 
 
 def alert_posts(world) -> list:

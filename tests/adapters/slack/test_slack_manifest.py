@@ -48,10 +48,14 @@ def test_the_schema_check_catches_broken_manifests(validator, manifest, break_it
 def test_manifest_declares_what_the_adapter_uses(manifest):
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == ids.COMMAND
-    assert command["usage_hint"] == "report | sos [場所] | help"
+    assert command["usage_hint"] == "report | sos [場所] | 相談 | help"
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "im:write", "im:history", "app_mentions:read"} <= scopes
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert scopes == {"commands", "chat:write", "im:write", "im:history", "channels:history", "groups:history",
+                      "app_mentions:read"}
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert events == {"app_mention", "message.im", "message.channels", "message.groups"}
+    home = manifest["features"]["app_home"]  # people write to the app: anonymous consultation by DM
+    assert home["messages_tab_enabled"] is True and home["messages_tab_read_only_enabled"] is False
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["org_deploy_enabled"] is False
@@ -69,5 +73,6 @@ def test_slack_catalogs_have_the_same_keys_all_prefixed():
 @pytest.mark.parametrize("locale", ["ja", "en"])
 def test_modal_titles_fit_slack(locale):
     catalog = json.loads((LOCALES_DIR / locale / "slack.json").read_text(encoding="utf-8"))
-    for key in ("slack.modal.title", "slack.confirm.title", "slack.modal.close"):
+    for key in ("slack.modal.title", "slack.confirm.title", "slack.modal.close", "slack.done.follow_up",
+                "slack.done.reveal", "slack.done.reply"):
         assert 0 < len(catalog[key]) <= 24, key

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack import ids, parse
+from adapters.slack import ids, parse, views
 from adapters.slack.redelivery import SeenEvents
 from slack_fixtures import payload
 from flows.cards import ActionId
@@ -19,6 +19,8 @@ def test_slash_command_fields_become_a_command():
     assert (command.actor.user_id, command.actor.name) == ("U0REPORTER", "sato")
     assert command.command.kind is CommandKind.SOS and command.command.argument == "2F 窓口"
     assert command.trigger_id == body["trigger_id"]
+    body["text"] = "sos 1F &lt;正面&gt; &amp; 受付"  # Slack escapes &, <, > in command text
+    assert parse.slash_command(body).command.argument == "1F <正面> & 受付"
 
 
 def test_view_submission_state_becomes_raw_values_by_block_id():
@@ -110,3 +112,88 @@ def test_a_button_inside_a_modal_knows_its_view_and_has_no_channel():
     assert click.action is ActionId.OPEN_REPORT
     assert (click.view_id, click.channel_id, click.value) == ("V0REPORT01", "", "edit:1")
     assert parse.button_click(payload("slack_block_actions_acknowledge")).view_id == ""
+
+
+# -- message events ------------------------------------------------------------------------------
+def test_a_dm_becomes_a_direct_message_with_plain_text():
+    body = payload("slack_event_message_im")
+    body["event"]["text"] = "A&amp;B &lt;本当&gt; <https://example.com|資料> <@U0OTHER> さん"
+    message = parse.message(body)
+    assert message.kind is parse.MessageKind.DIRECT
+    assert (message.channel_id, message.event_id, message.actor.user_id) == ("D024BE91L", "Ev0PV52K21", "U2147483697")
+    assert message.actor.name == ""  # events carry no name, and none is looked up
+    assert message.text == "A&B <本当> 資料 (https://example.com) <@U0OTHER> さん"  # mentions: flows strip them
+    assert not message.has_files
+
+
+def test_a_dm_with_files_says_so_and_keeps_nothing_of_them():
+    message = parse.message(payload("slack_event_message_im_file_share"))
+    assert message.kind is parse.MessageKind.DIRECT and message.has_files
+    assert "録音_高橋" not in repr(message) and "F0FILE0001" not in repr(message)
+
+
+def test_a_reply_in_a_thread_of_a_dm_is_still_a_direct_message():
+    message = parse.message(payload("slack_event_message_im_in_thread"))
+    assert message.kind is parse.MessageKind.DIRECT and message.thread_ts == "1767225600.000001"
+
+
+def test_a_reply_in_a_channel_thread_is_a_thread_reply():
+    message = parse.message(payload("slack_event_message_channel_thread_reply"))
+    assert message.kind is parse.MessageKind.THREAD_REPLY
+    assert (message.channel_id, message.thread_ts) == ("C0CONSULT", "1767225600.000001")
+
+
+@pytest.mark.parametrize(("name", "mutate"), [
+    ("slack_event_message_replied", lambda e: None),  # an echo of the thread parent
+    ("slack_event_message_channel_thread_reply", lambda e: e.update(bot_id="BBOT0001")),  # our own answers
+    ("slack_event_message_channel_thread_reply", lambda e: e.update(subtype="message_changed")),
+    ("slack_event_message_channel_thread_reply", lambda e: e.pop("thread_ts")),  # channel chatter
+    ("slack_event_message_channel_thread_reply", lambda e: e.update(thread_ts=e["ts"])),  # a thread parent
+    ("slack_event_message_channel_thread_reply", lambda e: e.update(channel_type="mpim")),  # a group DM
+    ("slack_event_message_im", lambda e: e.update(subtype="bot_message", bot_id="B1")),
+    ("slack_event_message_im", lambda e: e.update(subtype="message_deleted")),
+    ("slack_event_message_im", lambda e: e.pop("user")),
+])
+def test_echoes_bots_and_channel_chatter_are_ignored(name, mutate):
+    body = payload(name)
+    mutate(body["event"])
+    assert parse.message(body).kind is parse.MessageKind.IGNORED
+
+
+def test_a_message_event_with_odd_files_is_malformed():
+    body = payload("slack_event_message_im_file_share")
+    body["event"]["files"] = "F0FILE0001"
+    with pytest.raises(parse.MalformedPayload):
+        parse.check_envelope(body)
+
+
+# -- buttons and modals of after-care and consultation -------------------------------------------
+def test_a_button_in_a_message_knows_where_that_message_is():
+    click = parse.button_click(payload("slack_block_actions_record_follow_up"))
+    assert click.action is ActionId.RECORD_FOLLOW_UP and parse.follow_up_id(click.value) == 1
+    assert click.message == parse.MessageAt("C0HRDESK", "1767225600.000010")
+    assert click.action_ts == "1767485000.000001"
+    ephemeral = payload("slack_block_actions_open_report")  # an ephemeral message cannot be updated
+    assert parse.button_click(ephemeral).message is None
+    assert parse.button_click(payload("slack_block_actions_in_modal")).message is None
+
+
+@pytest.mark.parametrize("value", ["", "x", "1:ok", "-3"])
+def test_follow_up_ids_must_be_digits(value):
+    with pytest.raises(parse.MalformedPayload):
+        parse.follow_up_id(value)
+
+
+def test_private_metadata_carries_the_context_and_the_message_that_opened_the_modal():
+    submission = parse.view_submission(payload("slack_view_submission_follow_up_record"))
+    assert submission.context == "1" and submission.origin == parse.MessageAt("C0HRDESK", "1767225600.000010")
+    assert submission.raw["support"] == ["counselling"]
+    assert parse.modal_metadata("sos:7") == ("sos:7", None)
+    assert parse.modal_metadata('{"context":"2","channel":"x y","ts":"1"}') == ("2", None)  # no odd targets
+    assert parse.modal_metadata("{not json") == ("{not json", None)
+
+
+@pytest.mark.parametrize(("context", "origin"), [("12", parse.MessageAt("C0HRDESK", "1.2")), ("sos:7", None),
+                                                 ('{"context":"x"}', None), ("C-2345", None), ("", None)])
+def test_modal_metadata_round_trips(context, origin):
+    assert parse.modal_metadata(views.modal_metadata(context, origin)) == (context, origin)

@@ -103,7 +103,7 @@ def test_context_longer_than_private_metadata_is_refused():
 
 def test_errors_map_to_block_ids_and_unknown_keys_land_on_the_first_field():
     spec = build_report_form(small_policy(), Translator("ja"))
-    errors = views.errors_for(spec, {"description": "入力してください。", "": "保存できませんでした。"})
+    errors = views.errors_for([f.id for f in spec.fields], {"description": "入力してください。", "": "保存できませんでした。"})
     assert errors == {"description": "入力してください。", spec.fields[0].id: "保存できませんでした。"}
 
 
@@ -180,3 +180,68 @@ def test_rendered_modal_round_trips_through_parse():
              for b in view["blocks"] if b["type"] == "input"}
     raw = parse.raw_values(state)
     assert set(raw) == {f.id for f in spec.fields}
+
+
+# -- after-care and consultation modals ------------------------------------------------------------
+def aftercare_forms(locale: str) -> list[FormSpec]:
+    """The record, reveal and reply forms exactly as the flows build them."""
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from flows.consultation_messages import reply_form, reveal_form
+    from flows.follow_up_forms import build_record_form
+    from flows.model import Consultation, FollowUp, Role
+
+    policy, t = small_policy(), Translator(locale)
+    now = datetime(2026, 1, 4, tzinfo=timezone.utc)
+    incident = SimpleNamespace(case_no="K-2026-0001", level=RiskLevel.L3)  # all a record form reads
+    forms = [build_record_form(FollowUp(1, kind, Role.HR, now, timedelta(days=1), timedelta(days=2), Role.HR, id=7),
+                               incident, policy, t) for kind in ("hearing", "review", "meeting", "physician")]
+    consultation = Consultation(id=1, code="C-2345", unit_id="u0", platform=Platform.SLACK, created_at=now)
+    return [*forms, reveal_form(consultation, "takahashi", policy, t), reply_form("C-2345", policy, t)]
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_every_aftercare_and_consultation_form_is_a_valid_modal(locale):
+    for spec in aftercare_forms(locale):
+        view = views.form_modal(spec, callback_id=ids.FOLLOW_UP_CALLBACK)
+        assert_valid_view(view)
+        assert view["title"]["text"] == spec.title  # every title fits: nothing clipped
+        assert view["private_metadata"] == spec.context
+        assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"] == [f.id for f in spec.fields]
+
+
+def test_a_modal_opened_from_a_message_carries_that_message_in_its_metadata():
+    spec = aftercare_forms("ja")[0]
+    origin = parse.MessageAt("C0HRDESK", "1767225600.000010")
+    view = views.form_modal(spec, callback_id=ids.FOLLOW_UP_CALLBACK, origin=origin)
+    assert_valid_view(view)
+    assert view["callback_id"] == ids.FOLLOW_UP_CALLBACK
+    assert parse.modal_metadata(view["private_metadata"]) == (spec.context, origin)
+
+
+def test_every_modal_has_its_own_callback_id():
+    callbacks = [ids.REPORT_CALLBACK, ids.FOLLOW_UP_CALLBACK, ids.CONSULT_REPLY_CALLBACK, ids.CONSULT_REVEAL_CALLBACK,
+                 ids.CONFIRM_CALLBACK, ids.DONE_CALLBACK]
+    assert len(set(callbacks)) == len(callbacks)
+
+
+def test_errors_of_a_form_without_the_spec_land_on_its_submitted_fields():
+    assert views.errors_for(["with_whom", "notes"], {"with_whom": "必須です。", "": "保存できませんでした。"}) == {
+        "with_whom": "必須です。 保存できませんでした。"}
+
+
+def test_result_view_shows_a_card_in_place_of_the_form():
+    card = Card(title="72時間フォローを記録しました：K-1", lines=("hr-satoさんが記録しました。",))
+    view = views.result_view(card, title=Translator("ja")("slack.done.follow_up"), locale="ja")
+    assert_valid_view(view)
+    assert view["callback_id"] == ids.DONE_CALLBACK and "submit" not in view
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_the_dm_report_prompt_is_one_button_that_opens_the_form(locale):
+    message = views.report_prompt(locale=locale)
+    assert_valid_blocks(message["blocks"])
+    (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert [b["action_id"] for b in actions["elements"]] == [ids.action_id(ActionId.OPEN_REPORT)]
+    assert "value" not in actions["elements"][0]  # an empty context: a new report
