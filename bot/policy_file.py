@@ -11,7 +11,7 @@ import yaml
 
 from bot.config import _SLACK_ID, _TEAMS_ID, DEFAULT_FOLLOW_UPS, ConfigError, _Reader
 from flows.i18n import Translator
-from flows.model import ChainStep, Platform, RiskLevel, Role, Target
+from flows.model import ChainStep, Platform, RiskLevel, Target
 from flows.policy import ConsultationRule, Contact, FollowUpRule, Policy, Signal, Unit
 from flows.risk import DEFAULT_SIGNALS
 

@@ -103,11 +103,23 @@ class Consultations:
         async with self._store.transaction() as tx:
             known = await tx.requests.seen(key) if request_key else None
             consultation = await tx.consultations.get(known) if known is not None else None
+            if consultation is not None and not await tx.consultation_links.is_owner(consultation.id, actor):
+                return notice_card(t("consult.unknown"), tone=Tone.WARNING)  # a key that isn't theirs
             if consultation is None:
                 consultation = await self._open(tx, actor, value)
                 if request_key:
                     await tx.requests.remember(key, consultation.id, self._clock.now())
         return cards.started_card(consultation, self.policy, t)
+
+    def is_desk(self, actor: Actor) -> bool:
+        """Whether the policy names this person (not a channel) as a consultation desk or HR.
+
+        Adapters use it to tell a desk member's answer in their own DM thread from an
+        employee's consultation DM without looking anyone's DM up in the database.
+        """
+        return any(target.platform is actor.platform and target.address == actor.user_id
+                   for unit in self.policy.units for role in (Role.CONSULTATION, Role.HR)
+                   for target in unit.targets.get(role, ()))
 
     async def close(self, actor: Actor, value: str, *, locale: str | None) -> Card:
         """CONSULT_CLOSE (value: case code): close the case; the link is erased after the grace period."""

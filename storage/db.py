@@ -35,7 +35,9 @@ def sync_url(url: str) -> str:
 
 
 def make_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), pool_pre_ping=not url.startswith("sqlite"))
+    # hide_parameters: SQLAlchemy's DEBUG log and error messages would otherwise print bound
+    # values (user ids, message text) next to the statement.
+    engine = create_async_engine(async_url(url), pool_pre_ping=not url.startswith("sqlite"), hide_parameters=True)
     if url.startswith("sqlite"):
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001

@@ -18,25 +18,15 @@ from adapters.slack import ids, parse, respond, views
 from adapters.slack.notifier import make_ref
 from adapters.slack.respond import ListenerGroup
 from flows.cards import ActionId, Card
-from flows.model import Platform, Role
-from flows.service import Flows
+from flows.model import Platform
 
 
 class ConsultListeners(ListenerGroup):
     """Bind `flows.consultations` to DMs, desk threads, consultation buttons and modals."""
 
-    def __init__(self, flows: Flows):
-        super().__init__(flows)
-        # Desk members named by user id get the desk's cards in their DM with the app and answer
-        # in its threads. Only their DM threads are looked up: an employee's DM channel must
-        # never reach a query (the SQL log prints parameters at DEBUG).
-        self._desk_people = frozenset(
-            target.address for unit in flows.policy.units for role in (Role.CONSULTATION, Role.HR)
-            for target in unit.targets.get(role, ()) if target.platform is Platform.SLACK)
-
     def answers_in_dm(self, message: parse.ChatMessage) -> bool:
         """Whether a DM in a thread may be a desk member's answer (else it is a consultation DM)."""
-        return bool(message.thread_ts) and message.actor.user_id in self._desk_people
+        return bool(message.thread_ts) and self._flows.consultations.is_desk(message.actor)
 
     def register(self, app: AsyncApp) -> None:
         app.action(ids.action_pattern(ActionId.CONSULT_START))(self.start)
