@@ -133,7 +133,7 @@ def _convert(item: Field, value: RawValue, tz: str, now: datetime, t: Translator
             raise _Invalid(t("form.error.range", min=item.min_value, max=item.max_value))
         return number
     if item.kind is FieldKind.DATETIME:
-        moment = _parse_datetime(text, tz)
+        moment = parse_datetime(text, tz)
         if moment is None:
             raise _Invalid(t("form.error.datetime"))
         if moment > now.astimezone(timezone.utc).replace(second=59):
@@ -142,7 +142,7 @@ def _convert(item: Field, value: RawValue, tz: str, now: datetime, t: Translator
     raise AssertionError(item.kind)
 
 
-def _parse_datetime(text: str, tz: str) -> datetime | None:
+def parse_datetime(text: str, tz: str) -> datetime | None:
     """Return an aware UTC datetime from unix seconds or a local ISO date-time."""
     if text.isdigit():
         return datetime.fromtimestamp(int(text), tz=timezone.utc)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from adapters.slack import ids
 from adapters.slack.blocks import (
@@ -39,7 +37,7 @@ from adapters.slack.blocks import (
 )
 from adapters.slack.parse import MessageAt
 from flows.cards import ActionId, Card, CardAction, Tone
-from flows.forms import Field, FieldKind, FormSpec, Option
+from flows.forms import Field, FieldKind, FormSpec, Option, parse_datetime
 from flows.i18n import DEFAULT_LOCALE, Translator
 
 TONE_MARK = {
@@ -157,9 +155,9 @@ def _element(item: Field, tz: str) -> dict:
             element["initial_value"] = initial
     elif item.kind is FieldKind.DATETIME:
         element["type"] = "datetimepicker"
-        moment = _unix_seconds(initial, tz) if isinstance(initial, str) else None
-        if moment is not None:
-            element["initial_date_time"] = moment
+        parsed = parse_datetime(initial, tz) if isinstance(initial, str) else None
+        if parsed is not None:
+            element["initial_date_time"] = int(parsed.timestamp())
         return element  # datetimepicker takes no placeholder
     elif item.kind in (FieldKind.SELECT, FieldKind.MULTISELECT):
         element.update(_select(item))
@@ -194,18 +192,6 @@ def _option(option: Option) -> dict:
     if not option.value or len(option.value) > OPTION_VALUE_MAX:
         raise ValueError(f"option value {option.value!r} must be 1–{OPTION_VALUE_MAX} chars for Slack")
     return {"text": plain(option.label, OPTION_TEXT_MAX), "value": option.value}
-
-
-def _unix_seconds(text: str, tz: str) -> int | None:
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(tz))
-    return int(moment.timestamp())
 
 
 # -- cards -------------------------------------------------------------------------------------
