@@ -21,6 +21,7 @@ from adapters.teams.auth import KeysUnavailable, StrictAuthentication
 from adapters.teams.bot import TeamsBot
 from adapters.teams.config import BotFrameworkConfig, load_config
 from adapters.teams.notifier import SystemClock, TeamsNotifier
+from adapters.teams.privacy import failure, quiet_vendor_loggers
 from flows.ports import Clock, ConversationDirectory
 from flows.service import Flows
 
@@ -80,7 +81,10 @@ class TeamsAdapter:
         except KeysUnavailable as error:
             log.error("Teams request not judged: %s", error)
             return web.Response(status=503, headers={"Retry-After": "5"})
-        invoke = await self._adapter.process_activity(authenticated, activity, self._bot.on_turn)
+        try:
+            invoke = await self._adapter.process_activity(authenticated, activity, self._bot.on_turn)
+        except Exception:  # logged by _log_and_raise; aiohttp would log the message and traceback
+            return web.Response(status=500)
         if invoke is None:
             return web.Response(status=201)
         body = serializer_helper(invoke.body) if isinstance(invoke.body, Model) else invoke.body
@@ -100,6 +104,7 @@ def build_teams(flows: Flows, directory: ConversationDirectory, *, app_id: str, 
     config = load_config(app_id=app_id, password=password, tenant_id=tenant_id, app_type=app_type, env=env,
                          allow_unauthenticated=allow_unauthenticated)
     clock = clock or SystemClock()
+    quiet_vendor_loggers()
     auth = StrictAuthentication(config, env)
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = _log_and_raise
@@ -109,9 +114,12 @@ def build_teams(flows: Flows, directory: ConversationDirectory, *, app_id: str, 
 
 
 async def _log_and_raise(context: TurnContext, error: Exception) -> None:
-    """Log which activity failed and let the error reach the caller (HTTP 500 or the outbox)."""
+    """Log which activity failed and let the error reach the caller (HTTP 500 or the outbox).
+
+    Without the error's message: it may carry SQL parameters or a URL naming a person's chat.
+    """
     activity = context.activity
     kind = getattr(activity.type, "value", activity.type)
     name = getattr(activity.name, "value", activity.name) or "-"
-    log.warning("Teams %s/%s failed: %r", kind, name, error)
+    log.warning("Teams %s/%s failed: %s", kind, name, failure(error))
     raise error

@@ -40,8 +40,8 @@ def card(source: Card) -> dict:
 
 
 def action(item: CardAction) -> dict:
-    """Render one button: OPEN_REPORT opens the report dialog, the rest are Action.Execute."""
-    if item.id is ActionId.OPEN_REPORT:
+    """Render one button: dialog actions open a dialog (task/fetch), the rest are Action.Execute."""
+    if item.id in ids.DIALOG_ACTIONS:
         return {"type": "Action.Submit", "title": item.label,
                 "data": {"msteams": {"type": ids.TASK_FETCH}, ids.DATA_ACTION: item.id.value,
                          ids.DATA_CONTEXT: item.value}}
@@ -49,9 +49,20 @@ def action(item: CardAction) -> dict:
             "data": {ids.data_key(item.id): item.value}}
 
 
-def report_form(spec: FormSpec, errors: Mapping[str, str] | None = None, *, nonce: str = "") -> dict:
-    """Render the report form for a dialog; `errors` (field id -> text) show under the fields."""
-    errors = errors or {}
+def text(source: Card) -> str:
+    """Return a card as plain text: for answers Teams shows as a message, not as a card."""
+    return "\n".join(part for part in (source.title, *source.lines) if part)
+
+
+def form(spec: FormSpec, errors: Mapping[str, str] | None = None, *, nonce: str = "",
+         values: Mapping[str, object] | None = None) -> dict:
+    """Render a form for a dialog; `errors` (field id -> text) show under the fields.
+
+    `values` (input id -> what Teams submitted) refill the inputs when the form comes back
+    with errors, so nothing typed is lost. The submit data carries the kinds of the list and
+    date-time fields, so a submit is read back without the FormSpec (see parse.dialog_submit).
+    """
+    errors, values = errors or {}, values or {}
     body: list[dict] = [_plain(spec.intro)] if spec.intro else []
     optional_started = False
     for item in spec.fields:
@@ -60,18 +71,23 @@ def report_form(spec: FormSpec, errors: Mapping[str, str] | None = None, *, nonc
             if spec.optional_heading:
                 body.append({"type": "TextBlock", "text": spec.optional_heading, "weight": "Bolder",
                              "wrap": True, "separator": True, "spacing": "Large"})
-        body += _field(item, errors.get(item.id, ""), spec.timezone)
-    submit = {"type": "Action.Submit", "title": spec.submit,
-              "data": {ids.DATA_FORM: spec.id, ids.DATA_CONTEXT: spec.context, ids.DATA_NONCE: nonce}}
+        body += _field(item, errors.get(item.id, ""), spec.timezone, values)
+    kinds = {f.id: f.kind.value for f in spec.fields if f.kind in (FieldKind.MULTISELECT, FieldKind.DATETIME)}
+    data = {ids.DATA_FORM: spec.id, ids.DATA_CONTEXT: spec.context, ids.DATA_NONCE: nonce}
+    if kinds:
+        data[ids.DATA_KINDS] = kinds
+    submit = {"type": "Action.Submit", "title": spec.submit, "data": data}
     return _envelope(body, [submit], spec.title)
 
 
-def _field(item: Field, error: str, tz: str) -> list[dict]:
+def _field(item: Field, error: str, tz: str, values: Mapping[str, object]) -> list[dict]:
     common = {"label": item.label, "isRequired": item.required}
     if error:
         common["errorMessage"] = error
     if item.kind is FieldKind.DATETIME:
         day, clock = _split_datetime(item.initial, tz)
+        day = _submitted(values, ids.date_input(item.id), day)
+        clock = _submitted(values, ids.time_input(item.id), clock)
         date_input = {"type": "Input.Date", "id": ids.date_input(item.id), **common, **_value(day)}
         time_input = {"type": "Input.Time", "id": ids.time_input(item.id), "isRequired": item.required,
                       **_value(clock), **({"errorMessage": error} if error else {})}
@@ -84,15 +100,16 @@ def _field(item: Field, error: str, tz: str) -> list[dict]:
         elements = [{"type": "Input.ChoiceSet", "id": item.id, **common, "style": "compact", "wrap": True,
                      "isMultiSelect": item.kind is FieldKind.MULTISELECT,
                      "choices": [{"title": o.label, "value": o.value} for o in item.options],
-                     **_value(",".join(initial)), **_placeholder(item)}]
+                     **_value(_submitted(values, item.id, ",".join(initial))), **_placeholder(item)}]
     elif item.kind is FieldKind.NUMBER:
         bounds = {k: v for k, v in (("min", item.min_value), ("max", item.max_value)) if v is not None}
-        number = {"value": int(item.initial)} if isinstance(item.initial, str) and item.initial.isdigit() else {}
+        shown = _submitted(values, item.id, item.initial if isinstance(item.initial, str) else "")
+        number = {"value": int(shown)} if shown.isdigit() else {}
         elements = [{"type": "Input.Number", "id": item.id, **common, **bounds, **number, **_placeholder(item)}]
     else:
+        shown = _submitted(values, item.id, item.initial if isinstance(item.initial, str) else "")
         elements = [{"type": "Input.Text", "id": item.id, **common, "maxLength": item.max_length,
-                     "isMultiline": item.kind is FieldKind.TEXTAREA,
-                     **_value(item.initial if isinstance(item.initial, str) else ""), **_placeholder(item)}]
+                     "isMultiline": item.kind is FieldKind.TEXTAREA, **_value(shown), **_placeholder(item)}]
     if item.hint:
         elements.append({"type": "TextBlock", "text": item.hint, "isSubtle": True, "size": "Small",
                          "wrap": True, "spacing": "None"})
@@ -111,6 +128,14 @@ def _split_datetime(initial: object, tz: str) -> tuple[str, str]:
         return moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M")
     day, _, clock = initial.partition("T")
     return day, clock[:5]
+
+
+def _submitted(values: Mapping[str, object], input_id: str, initial: str) -> str:
+    """What the person submitted for an input (even when empty), else the initial value."""
+    if input_id not in values:
+        return initial
+    value = values[input_id]
+    return "" if value is None else str(value).strip()
 
 
 def _plain(text: str, **style: str) -> dict:

@@ -17,6 +17,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.teams import references
 from adapters.teams.activities import card_message
+from adapters.teams.privacy import redact
 from adapters.teams.credentials import TokenError
 from adapters.teams.references import MessageRef
 from flows.cards import Card
@@ -65,7 +66,16 @@ class TeamsNotifier:
         await self._continue(reference, replace)
 
     async def send_private(self, user_id: str, card: Card) -> str:
-        reference = await self._reference(user_id)
+        """Send into the person's personal chat (created from a seed if needed).
+
+        Also how an anonymous consultation's answer travels: the dispatcher opens the sealed
+        address and passes the user id here, so no error text may name the person or the chat.
+        """
+        stored = await self._directory.get(Platform.TEAMS, user_id)
+        if stored is None:
+            raise DeliveryError("no Teams conversation reference for this person: they must open the app once "
+                                "(personal chat) or write in a team where the app is installed", permanent=True)
+        reference = references.load(stored)
         if not references.is_personal(reference):
             reference = await self._open_personal_chat(user_id, reference)
         return (await self._send(reference, card)).dumps()
@@ -74,8 +84,7 @@ class TeamsNotifier:
         stored = await self._directory.get(Platform.TEAMS, key)
         if stored is None:
             raise DeliveryError(f"no Teams conversation reference for {key!r}: add the app to that team or chat "
-                                "(a person must open the app once) so Teams introduces the conversation",
-                                permanent=True)
+                                "so Teams introduces the conversation", permanent=True)
         return references.load(stored)
 
     async def _send(self, reference: ConversationReference, card: Card) -> MessageRef:
@@ -110,7 +119,7 @@ class TeamsNotifier:
         personal = ConversationReference(
             bot=seed.bot, user=seed.user, channel_id=seed.channel_id, service_url=seed.service_url, locale=seed.locale,
             conversation=ConversationAccount(id=created["id"], conversation_type="personal", tenant_id=tenant))
-        await self._directory.save(Platform.TEAMS, user_id, personal.serialize(), self._clock.now())
+        await self._directory.save(Platform.TEAMS, user_id, personal.serialize(), references.day_of(self._clock.now()))
         return personal
 
     async def _continue(self, reference: ConversationReference, logic) -> None:
@@ -125,7 +134,7 @@ def delivery_error(error: Exception) -> DeliveryError:
     response = getattr(error, "response", None)
     status = getattr(response, "status_code", None) if isinstance(error, HttpOperationError) else None
     if status is None:  # network, TLS or token failure: may clear up, the outbox retries then gives up
-        return DeliveryError(f"Teams connector unreachable: {error}", permanent=False)
+        return DeliveryError(f"Teams connector unreachable: {redact(str(error))}", permanent=False)
     message = f"Teams connector answered HTTP {status}"
     if status in PERMANENT_STATUSES:
         return DeliveryError(message, permanent=True)

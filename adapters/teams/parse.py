@@ -23,7 +23,7 @@ from botbuilder.schema import Activity
 from adapters.teams import ids
 from flows.cards import ActionId
 from flows.commands import Command, parse_command
-from flows.forms import FieldKind, FormSpec, RawValues
+from flows.forms import FieldKind, RawValues
 from flows.i18n import normalize_locale
 from flows.model import Actor, Platform
 
@@ -52,16 +52,31 @@ class Turn:
     locale: str
     conversation: Conversation
     request_key: str  # stable across Teams' retries of the same activity
+    activity_key: str  # `teams:<activity id>`: for consultation paths, where nothing may name the chat
+
+
+@dataclass(frozen=True)
+class DialogOpen:
+    """A task/fetch: which dialog button was clicked, and the context of the form to open."""
+
+    action: ActionId
+    context: str
 
 
 @dataclass(frozen=True)
 class DialogSubmit:
-    """A submitted report dialog: our hidden data and the raw input values."""
+    """A submitted dialog: our hidden data, the input values as sent, and flows' raw values."""
 
     form_id: str
     context: str
     nonce: str
-    data: Mapping[str, Any]  # the card's input values, by input id
+    data: Mapping[str, Any]  # the card's input values, by input id (to refill the form)
+    values: RawValues  # field id -> raw value, for the flows
+
+    @property
+    def request_key(self) -> str:
+        """One key per opened dialog: a double click on submit is one request ("" without a nonce)."""
+        return f"teams:dialog:{self.nonce}" if self.nonce else ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +95,8 @@ def turn(activity: Activity, fallback_locale: str) -> Turn:
     who = actor(activity)
     where = conversation(activity, who)
     digest = hashlib.sha256(f"{where.id}|{activity.id or ''}".encode()).hexdigest()[:40]
-    return Turn(who, locale(activity, fallback_locale), where, f"teams:{digest}")
+    return Turn(who, locale(activity, fallback_locale), where, f"teams:{digest}",
+                f"teams:{activity.id}" if activity.id else "")
 
 
 def actor(activity: Activity) -> Actor:
@@ -114,16 +130,40 @@ def conversation(activity: Activity, who: Actor | None = None) -> Conversation:
     return Conversation(kind, key, raw.id or "", tenant)
 
 
+def thread_root(where: Conversation) -> str:
+    """Return the id of the channel post a message replies to ("" outside a thread)."""
+    return where.id.partition(";messageid=")[2] if where.kind == CHANNEL else ""
+
+
 def command(activity: Activity) -> Command:
     """Return the chat command, without the bot's @mention and HTML non-breaking spaces."""
+    return parse_command(" ".join(message_text(activity).split()))
+
+
+def message_text(activity: Activity) -> str:
+    """Return what the person wrote, without the bot's @mention; line breaks are kept."""
     text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
-    return parse_command(" ".join((text or "").replace("&nbsp;", " ").split()))
+    return (text or "").replace("&nbsp;", " ").strip()
 
 
-def dialog_context(activity: Activity) -> str:
-    """Return the context a dialog was opened with (e.g. `sos:12` from an SOS card)."""
+def has_attachment(activity: Activity) -> bool:
+    """Return True when a message carries more than its text (a file, an image, a card).
+
+    Teams sends the text again as a text/html attachment; files come as
+    application/vnd.microsoft.teams.file.download.info, pasted images as image/*.
+    """
+    return any((a.content_type or "").split(";")[0].strip().lower() not in ids.TEXT_CONTENT_TYPES
+               for a in activity.attachments or ())
+
+
+def dialog_open(activity: Activity) -> DialogOpen:
+    """Read a task/fetch: the dialog button (the report form when none is named) and its context."""
     data = _invoke_data(activity)
-    return str(data.get(ids.DATA_CONTEXT) or data.get(ids.DATA_VALUE) or "")
+    named = data.get(ids.DATA_ACTION)
+    action = ids.action_of(str(named)) if named else ActionId.OPEN_REPORT
+    if action not in ids.DIALOG_ACTIONS:
+        raise MalformedActivity(f"task/fetch for {str(named)[:40]!r}, which opens no dialog")
+    return DialogOpen(action, str(data.get(ids.DATA_CONTEXT) or data.get(ids.DATA_VALUE) or ""))
 
 
 def dialog_submit(activity: Activity) -> DialogSubmit:
@@ -132,8 +172,10 @@ def dialog_submit(activity: Activity) -> DialogSubmit:
     form_id = data.get(ids.DATA_FORM)
     if not isinstance(form_id, str) or not form_id:
         raise MalformedActivity("task/submit without our form id")
+    kinds = data.get(ids.DATA_KINDS) if isinstance(data.get(ids.DATA_KINDS), dict) else {}
     inputs = {k: v for k, v in data.items() if k not in ids.DATA_KEYS}
-    return DialogSubmit(form_id, str(data.get(ids.DATA_CONTEXT) or ""), str(data.get(ids.DATA_NONCE) or ""), inputs)
+    return DialogSubmit(form_id, str(data.get(ids.DATA_CONTEXT) or ""), str(data.get(ids.DATA_NONCE) or ""), inputs,
+                        form_values(inputs, kinds))
 
 
 def card_click(activity: Activity) -> CardClick:
@@ -149,25 +191,26 @@ def card_click(activity: Activity) -> CardClick:
     return CardClick(neutral, verb == ids.REFRESH_VERB, str(raw_value if raw_value is not None else ""))
 
 
-def form_values(spec: FormSpec, data: Mapping[str, Any]) -> RawValues:
-    """Map card input values to flows' raw values; DATETIME joins date and time."""
+def form_values(inputs: Mapping[str, Any], kinds: Mapping[str, str]) -> RawValues:
+    """Map card input values to flows' raw values, by the kinds the form card carried.
+
+    DATETIME joins `<field>.date` and `<field>.time`; MULTISELECT splits Teams' "a,b".
+    Every other input is text (None when empty).
+    """
     raw: dict[str, str | list[str] | None] = {}
-    for item in spec.fields:
-        if item.kind is FieldKind.DATETIME:
-            day = _text(data.get(ids.date_input(item.id)))
-            clock = _text(data.get(ids.time_input(item.id)))
-            raw[item.id] = f"{day}T{clock}" if day or clock else None  # one half alone fails validation
-        elif item.kind is FieldKind.MULTISELECT:
-            chosen = _text(data.get(item.id))
-            raw[item.id] = [v for v in chosen.split(",") if v] if chosen else []
-        else:
-            raw[item.id] = _text(data.get(item.id)) or None
+    for input_id, value in inputs.items():
+        field_id = input_id.removesuffix(ids.DATE_SUFFIX).removesuffix(ids.TIME_SUFFIX)
+        kind = kinds.get(field_id)
+        if kind == FieldKind.DATETIME.value:
+            day = _text(inputs.get(ids.date_input(field_id)))
+            clock = _text(inputs.get(ids.time_input(field_id)))
+            raw[field_id] = f"{day}T{clock}" if day or clock else None  # one half alone fails validation
+        elif kind == FieldKind.MULTISELECT.value:
+            chosen = _text(value)
+            raw[field_id] = [v for v in chosen.split(",") if v] if chosen else []
+        elif input_id == field_id:
+            raw[field_id] = _text(value) or None
     return raw
-
-
-def dialog_nonce_key(nonce: str) -> str:
-    """Return the request key of one opened dialog (a double submit is one incident)."""
-    return f"teams:dialog:{nonce}"
 
 
 def _invoke_data(activity: Activity) -> dict:

@@ -5,12 +5,17 @@ conversation id). We keep one per directory key (see parse.py): a channel's refe
 a new thread; a personal chat's reference posts into that chat. For people seen only in a
 channel we store a "seed" reference under their user key, from which `send_private` can
 create the personal chat (POST /v3/conversations).
+
+A channel's reference keeps no sender (a post needs no recipient). Rows are dated by the day
+only and rewritten only when the reference changed: a personal chat's row must not tell when
+its owner last wrote to the bot, which could be an anonymous consultation.
 """
 from __future__ import annotations
 
 import json
 from copy import copy
 from dataclasses import dataclass
+from datetime import datetime
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
@@ -52,6 +57,23 @@ def capturable(activity: Activity) -> bool:
 
 def reference_of(activity: Activity, where: parse.Conversation) -> dict:
     """Return the JSON-ready reference that posts a new message into `where`."""
+    reference = _captured(activity, where)
+    if where.kind != parse.PERSONAL:
+        reference.user = None  # whoever spoke last there is not needed to post, so not kept
+    return reference.serialize()
+
+
+def seed_of(activity: Activity, where: parse.Conversation) -> dict:
+    """Return the reference from which the sender's personal chat can be created later."""
+    return _captured(activity, where).serialize()
+
+
+def day_of(moment: datetime) -> datetime:
+    """Date a stored reference by its day only (see the module docstring)."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _captured(activity: Activity, where: parse.Conversation) -> ConversationReference:
     reference = TurnContext.get_conversation_reference(activity)
     reference.activity_id = None  # post new messages, never replies to the captured one
     reference.conversation = copy(reference.conversation)
@@ -59,7 +81,7 @@ def reference_of(activity: Activity, where: parse.Conversation) -> dict:
         reference.conversation.id = where.key  # the channel root, without ;messageid=
     if where.tenant_id and not reference.conversation.tenant_id:
         reference.conversation.tenant_id = where.tenant_id
-    return reference.serialize()
+    return reference
 
 
 def load(data: dict) -> ConversationReference:

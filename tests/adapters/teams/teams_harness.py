@@ -18,6 +18,8 @@ POLICY = HERE / "teams_policy.yaml"
 APP_ID = "2f0d1c3b-8a4e-4b6f-9c7d-5e1a0b2c3d4e"
 PASSWORD = "test-client-secret"
 ALERT_CHANNEL = "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"  # field manager in teams_policy.yaml
+HR_CHANNEL = "19:hr0000000000000000000000000000aa@thread.tacv2"  # hr in teams_policy.yaml
+DESK_CHANNEL = "19:c0n5u1t000000000000000000000aa@thread.tacv2"  # consultation in teams_policy.yaml
 ADMIN_AAD = "b15a9416-0ad3-4172-9210-7beb711d3f70"
 
 _DEFAULT = object()
@@ -83,8 +85,29 @@ async def audit_actions(world: World, incident_id: int) -> list[str]:
         return [event.action for event in await tx.audit.for_incident(incident_id)]
 
 
-async def install_in_team(world: World) -> None:
-    """Add the bot to the team (Teams sends conversationUpdate): the alert channel's reference."""
+async def install_in_team(world: World, channel: str = ALERT_CHANNEL) -> None:
+    """Add the bot to the team (Teams sends conversationUpdate): a channel's reference."""
     status, _ = await world.bot.send(payload("teams_conversation_update_bot_added_to_team",
-                                             world.microsoft.service_url))
+                                             world.microsoft.service_url,
+                                             conversation={"id": channel, "conversationType": "channel",
+                                                           "isGroup": True}))
     assert status == 201
+
+
+def posts_to(world: World, conversation: str) -> list:
+    """What the bot posted into one conversation (a channel's root, or a personal chat)."""
+    return [r for r in world.microsoft.sent("POST") if r.conversation_id == conversation]
+
+
+def dialog_card(body: dict) -> dict:
+    """The Adaptive Card a task/fetch or task/submit response shows in the dialog."""
+    assert body["task"]["type"] == "continue"
+    attachment = body["task"]["value"]["card"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    return attachment["content"]
+
+
+def button(card: dict, verb_or_action: str) -> dict:
+    """The button of a rendered card for a neutral action id (dialog button or Action.Execute)."""
+    return next(a for a in card.get("actions", ())
+                if a.get("verb") == f"kasuhara.{verb_or_action}" or a["data"].get("kasuharaAction") == verb_or_action)

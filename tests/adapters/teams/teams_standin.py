@@ -136,7 +136,7 @@ class StandIn:
         app.router.add_post("/amer/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_post("/amer/v3/conversations/{conversation}/activities/{activity}", self._activity)
         app.router.add_put("/amer/v3/conversations/{conversation}/activities/{activity}", self._activity)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, access_log=None)  # Microsoft's side: its log is not the bot's
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.pki.server_context())
         await site.start()

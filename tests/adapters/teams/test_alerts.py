@@ -1,7 +1,7 @@
 """Proactive alerts in Teams: post, acknowledge (Action.Execute), update, failures."""
 from __future__ import annotations
 
-from teams_harness import ADMIN_AAD, ALERT_CHANNEL, audit_actions, incidents, install_in_team, payload
+from teams_harness import ADMIN_AAD, ALERT_CHANNEL, audit_actions, incidents, install_in_team, payload, posts_to
 from flows.model import Platform
 from teams_cards_check import card_problems
 
@@ -15,8 +15,13 @@ async def report(world) -> object:
     return incident
 
 
-def posts_to(world, conversation: str) -> list:
-    return [r for r in world.microsoft.sent("POST") if r.conversation_id == conversation]
+async def alerted(world) -> tuple[object, object]:
+    """A report whose alert reached the field manager's channel: (the incident, the posted alert)."""
+    await install_in_team(world)
+    incident = await report(world)
+    await world.drain()
+    [alert] = posts_to(world, ALERT_CHANNEL)
+    return incident, alert
 
 
 async def acknowledge(world, incident_id: int, **changes) -> tuple[int, dict]:
@@ -26,10 +31,7 @@ async def acknowledge(world, incident_id: int, **changes) -> tuple[int, dict]:
 
 
 async def test_acknowledge_returns_the_refreshed_card_and_updates_the_posted_alert(world):
-    await install_in_team(world)
-    incident = await report(world)
-    await world.drain()
-    [alert] = posts_to(world, ALERT_CHANNEL)
+    incident, alert = await alerted(world)
     status, body = await acknowledge(world, incident.id)
     assert status == 200
     assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
@@ -60,9 +62,7 @@ async def test_an_unknown_incident_gets_a_message_not_an_error(world):
 
 async def test_a_refused_post_403_is_recorded_and_escalates_at_once(world):
     await install_in_team(world)
-    await world.bot.send(payload("teams_conversation_update_bot_added_to_team", world.microsoft.service_url,
-                                 conversation={"id": DIVISION_CHANNEL, "conversationType": "channel",
-                                               "isGroup": True}))
+    await install_in_team(world, DIVISION_CHANNEL)
     world.microsoft.fail_next(403)
     incident = await report(world)
     await world.drain()
@@ -136,8 +136,33 @@ async def test_someone_else_cannot_bind(world):
         assert await tx.bindings.all() == []
 
 
-async def test_the_refresh_verb_and_buttons_not_wired_in_teams_answer_with_a_message(world):
-    for verb in ("kasuhara.refresh", "kasuhara.snooze_follow_up"):
+async def refresh(world, incident_id: str) -> tuple[int, dict]:
+    activity = payload("teams_invoke_adaptive_card_acknowledge", world.microsoft.service_url)
+    activity["value"] = {"action": {"type": "Action.Execute", "verb": "kasuhara.refresh",
+                                    "data": {"incidentId": incident_id}}, "trigger": "automatic"}
+    return await world.bot.send(activity)
+
+
+async def test_the_refresh_action_shows_the_alert_as_it_is_now(world):
+    incident, alert = await alerted(world)
+    status, body = await refresh(world, str(incident.id))
+    assert status == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert body["value"] == alert.card  # nothing changed yet: the same card, Acknowledge and refresh included
+    await acknowledge(world, incident.id)
+    status, body = await refresh(world, str(incident.id))
+    assert card_problems(body["value"]) == []
+    assert "actions" not in body["value"] and "Rido" in str(body["value"])
+    assert world.microsoft.sent("PUT") == []  # a refresh answers the viewer; it posts nothing
+
+
+async def test_refreshing_an_unknown_alert_is_a_message_and_a_bad_id_a_bad_request(world):
+    status, body = await refresh(world, "999")
+    assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message" and body["value"]
+    assert (await refresh(world, "x"))[0] == 400
+
+
+async def test_verbs_that_are_not_ours_or_from_older_cards_answer_with_a_message(world):
+    for verb in ("someoneElses", "kasuhara.record_follow_up"):  # record now opens a dialog
         activity = payload("teams_invoke_adaptive_card_acknowledge", world.microsoft.service_url)
         activity["value"]["action"]["verb"] = verb
         status, body = await world.bot.send(activity)

@@ -59,9 +59,16 @@ async def test_help_in_japanese_and_english(world):
     assert english["actions"][0]["data"]["kasuharaAction"] == "open_report"
 
 
-async def test_unknown_words_get_a_short_help_card(world):
-    card = await say(world, "こんにちは")
+async def test_unknown_words_in_a_channel_get_a_short_help_card(world):
+    card = await say(world, "<at>ridotest</at> こんにちは", name="teams_message_channel_mention_bind")
     assert "report" in texts(card) and len(card["body"]) <= 3
+
+
+async def test_consult_in_a_channel_points_to_the_personal_chat_and_opens_nothing(world):
+    card = await say(world, "<at>ridotest</at> 相談 上司のことで", name="teams_message_channel_mention_bind")
+    assert "personal chat" in texts(card) and "actions" not in card  # the channel payload is en-US
+    await world.drain()
+    assert len(world.microsoft.sent("POST")) == 1  # the answer; nothing went to any desk
 
 
 async def test_a_bare_mention_in_a_channel_shows_help(world):

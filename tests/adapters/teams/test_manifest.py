@@ -60,11 +60,11 @@ def test_packaged_manifest_is_valid_v1_19_with_the_app_id_filled(package):
     assert "{{" not in package.read("manifest.json").decode()
 
 
-def test_bot_offers_report_sos_and_help_in_every_scope_and_bind_in_shared_ones(package):
+def test_bot_offers_report_sos_and_help_everywhere_consult_in_personal_and_bind_in_shared(package):
     bot = json.loads(package.read("manifest.json"))["bots"][0]
     assert sorted(bot["scopes"]) == ["groupChat", "personal", "team"]
     titles = {lst["scopes"][0]: [c["title"] for c in lst["commands"]] for lst in bot["commandLists"]}
-    assert titles["personal"] == ["報告", "sos", "ヘルプ"]
+    assert titles["personal"] == ["報告", "sos", "ヘルプ", "相談"]  # never in a channel: others would read it
     assert titles["team"] == titles["groupChat"] == ["報告", "sos", "ヘルプ", "bind"]
 
 
@@ -79,6 +79,7 @@ def test_japanese_is_the_default_and_english_localizes_every_command(package):
             assert f"bots[0].commandLists[{i}].commands[{j}].title" in english
             assert f"bots[0].commandLists[{i}].commands[{j}].description" in english
     assert english["bots[0].commandLists[0].commands[0].title"] == "report"
+    assert english["bots[0].commandLists[0].commands[3].title"] == "consult"
 
 
 def test_color_icon_is_192_square_and_opaque(package):

@@ -5,13 +5,10 @@ import pytest
 from botbuilder.schema import Activity
 
 from adapters.teams import parse, references
-from bot.policy_file import load_policy
-from teams_harness import POLICY, payload
+from teams_harness import payload
 from flows.cards import ActionId
 from flows.commands import CommandKind
-from flows.i18n import Translator
 from flows.model import Platform
-from flows.report_form import build_report_form
 
 CHANNEL = "19:6848757105754c8981c67612732d9aa7@thread.tacv2"
 
@@ -82,27 +79,77 @@ def test_request_key_is_stable_for_a_retried_activity_and_differs_otherwise():
     assert first == again != other and first.startswith("teams:")
 
 
-def test_dialog_fetch_context_and_submit_values():
-    assert parse.dialog_context(activity("teams_invoke_task_fetch_report")) == ""
+def test_dialog_fetch_names_the_dialog_and_its_context():
+    opened = parse.dialog_open(activity("teams_invoke_task_fetch_report"))
+    assert (opened.action, opened.context) == (ActionId.OPEN_REPORT, "")
+    record = payload("teams_invoke_task_fetch_report")
+    record["value"]["data"] = {"msteams": {"type": "task/fetch"}, "kasuharaAction": "record_follow_up",
+                               "kasuharaContext": "12"}
+    opened = parse.dialog_open(Activity().deserialize(record))
+    assert (opened.action, opened.context) == (ActionId.RECORD_FOLLOW_UP, "12")
+
+
+@pytest.mark.parametrize("named", ["acknowledge", "consult_close", "nonsense", {"x": 1}])
+def test_a_dialog_fetch_for_a_button_without_a_dialog_is_malformed(named):
+    fetch = payload("teams_invoke_task_fetch_report")
+    fetch["value"]["data"]["kasuharaAction"] = named
+    with pytest.raises(parse.MalformedActivity):
+        parse.dialog_open(Activity().deserialize(fetch))
+
+
+def test_dialog_submit_values():
     submitted = parse.dialog_submit(activity("teams_invoke_task_submit_report"))
     assert (submitted.form_id, submitted.context) == ("incident_report", "")
     assert submitted.nonce == "5b1f0c9e2a7d4e3f8c6b1a0d9e8f7a6b"
+    assert submitted.request_key == "teams:dialog:5b1f0c9e2a7d4e3f8c6b1a0d9e8f7a6b"
     assert "msteams" not in submitted.data and "kasuharaForm" not in submitted.data
+    assert "kasuharaKinds" not in submitted.data and "kasuharaKinds" not in submitted.values
 
 
-def test_form_values_join_date_and_time_and_split_multiselects():
-    spec = build_report_form(load_policy(POLICY), Translator("ja"))
-    raw = parse.form_values(spec, parse.dialog_submit(activity("teams_invoke_task_submit_report")).data)
+def test_form_values_join_date_and_time_and_split_multiselects_by_the_kinds_the_card_carried():
+    raw = parse.dialog_submit(activity("teams_invoke_task_submit_report")).values
     assert raw["occurred_at"] == "2026-11-20T09:30"
     assert raw["behaviours"] == ["abuse", "repeated_contact"]
     assert raw["types"] == ["repeat", "verbal_abuse"]
-    assert raw["duration_minutes"] == "40" and raw["place"] is None and raw["evidence"] == []
+    assert raw["duration_minutes"] == "40" and raw["place"] is None
+    assert "occurred_at.date" not in raw and "evidence" not in raw  # not sent: flows read it as empty
+
+
+def test_without_kinds_every_input_is_text():
+    raw = parse.form_values({"support": "physician,leave", "with_whom": "本人, 課長"}, {})
+    assert raw == {"support": "physician,leave", "with_whom": "本人, 課長"}
+    raw = parse.form_values({"support": "physician,leave", "with_whom": "本人, 課長"}, {"support": "multiselect"})
+    assert raw == {"support": ["physician", "leave"], "with_whom": "本人, 課長"}
 
 
 def test_half_a_datetime_stays_invalid_for_flows_to_reject():
-    spec = build_report_form(load_policy(POLICY), Translator("ja"))
-    assert parse.form_values(spec, {"occurred_at.date": "2026-11-20"})["occurred_at"] == "2026-11-20T"
-    assert parse.form_values(spec, {})["occurred_at"] is None
+    kinds = {"occurred_at": "datetime"}
+    assert parse.form_values({"occurred_at.date": "2026-11-20"}, kinds)["occurred_at"] == "2026-11-20T"
+    assert parse.form_values({"occurred_at.date": "", "occurred_at.time": ""}, kinds)["occurred_at"] is None
+    assert parse.form_values({}, kinds) == {}
+
+
+def test_message_text_keeps_line_breaks_and_drops_the_mention():
+    incoming = activity("teams_message_channel_mention_bind", text="<at>ridotest</at> 一行目\n二行目&nbsp;")
+    assert parse.message_text(incoming) == "一行目\n二行目"
+
+
+@pytest.mark.parametrize("content_type, expected", [
+    ("text/html", False), ("text/plain", False), ("application/vnd.microsoft.card.adaptive", False),
+    ("application/vnd.microsoft.teams.file.download.info", True), ("image/*", True), ("image/png", True),
+    ("application/vnd.microsoft.card.hero", True)])
+def test_what_counts_as_an_attachment(content_type, expected):
+    incoming = activity("teams_message_personal_report",
+                        attachments=[{"contentType": "text/html", "content": "<p>x</p>"},
+                                     {"contentType": content_type, "content": {}}])
+    assert parse.has_attachment(incoming) is expected
+    assert parse.has_attachment(activity("teams_message_personal_report")) is False
+
+
+def test_consultation_paths_key_requests_by_the_activity_id_only():
+    turn = parse.turn(activity("teams_message_personal_report"), "ja")
+    assert turn.activity_key == "teams:1485983408511"
+    assert turn.actor.user_id not in turn.request_key and turn.actor.user_id not in turn.activity_key
 
 
 def test_submit_without_our_form_id_is_malformed():

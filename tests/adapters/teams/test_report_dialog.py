@@ -5,17 +5,10 @@ import copy
 import sqlite3
 
 from flows.i18n import Translator
-from teams_harness import ALERT_CHANNEL, audit_actions, incidents, install_in_team, payload
+from teams_harness import ALERT_CHANNEL, audit_actions, dialog_card, incidents, install_in_team, payload
 from teams_cards_check import card_problems, inputs, walk
 
 REPORTER = "c5e99701-2a32-49c1-a660-4629ceeb8c61"  # aadObjectId in the invoke payloads
-
-
-def dialog_card(body: dict) -> dict:
-    assert body["task"]["type"] == "continue"
-    attachment = body["task"]["value"]["card"]
-    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
-    return attachment["content"]
 
 
 def error_texts(card: dict) -> list[str]:
@@ -65,6 +58,8 @@ async def test_missing_answers_come_back_inline_and_nothing_is_stored(world):
     assert card_problems(card) == []
     assert len(error_texts(card)) == 3  # occurred_at (time missing), description, behaviours
     assert inputs(card)["description"]["errorMessage"]
+    assert inputs(card)["channel"]["value"] == "phone"  # what was typed is not lost
+    assert inputs(card)["occurred_at.date"]["value"] == "2026-11-20"
     assert card["actions"][0]["data"]["kasuharaNonce"] == "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"  # same dialog
     await world.drain()
     assert await incidents(world) == []
