@@ -34,11 +34,23 @@ def main(argv: list[str] | None = None) -> int:
     package.add_argument("--out", default="kasuhara-teams.zip")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_vendor_loggers()
     try:
         return COMMANDS[args.command](args)
     except ConfigError as error:
         print(f"kasuhara: configuration error: {error}", file=sys.stderr)
         return 2
+
+
+# Libraries that log SQL parameters or request payloads (user ids, message text) at DEBUG:
+# kept at INFO or above whatever LOG_LEVEL says, so consultation identities never reach logs.
+VENDOR_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg")
+
+
+def quiet_vendor_loggers() -> None:
+    for name in VENDOR_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
 
 
 def _serve(args) -> int:

@@ -40,6 +40,6 @@ def parse_command(text: str | None) -> Command:
     raw = (text or "").replace("\u3000", " ").strip()
     if not raw:
         return Command(CommandKind.EMPTY)
-    head, _, rest = raw.partition(" ")
+    head, *rest = raw.split(maxsplit=1)  # any whitespace: "相談\n本文" is a consultation
     kind = _WORDS.get(head.lower(), CommandKind.UNKNOWN)
-    return Command(kind, rest.strip(), raw)
+    return Command(kind, rest[0].strip() if rest else "", raw)

@@ -16,6 +16,7 @@ EVIDENCE = ("recording", "video", "photo", "capture")
 FINAL_ACTIONS = ("cut_off", "asked_to_leave", "police", "written_reply", "lawyer")
 LEVELS = ("L1", "L2", "L3", "L4")
 
+REPORT_FORM_ID = "incident_report"
 EDIT_PREFIX = "edit:"  # form context: add details to an existing incident
 SOS_PREFIX = "sos:"  # form context: the full report of an SOS
 REQUIRED_FIELDS = ("occurred_at", "unit", "channel", "description", "behaviours", "danger")
@@ -62,11 +63,11 @@ def build_report_form(policy: Policy, t: Translator, *, context: str = "") -> Fo
               max_length=3000),
     )
     if context.startswith(EDIT_PREFIX):  # completing a report later: the optional part only
-        return FormSpec(id="incident_report", title=t("form.title_edit"), submit=t("form.submit_edit"),
+        return FormSpec(id=REPORT_FORM_ID, title=t("form.title_edit"), submit=t("form.submit_edit"),
                         close=t("form.close"), intro=t("form.intro_edit"), optional_heading="",
                         timezone=policy.timezone, context=context, fields=tuple(_optional(f) for f in optional))
     return FormSpec(
-        id="incident_report",
+        id=REPORT_FORM_ID,
         title=t("form.title"),
         submit=t("form.submit"),
         close=t("form.close"),

@@ -24,3 +24,14 @@ def test_platform_locales_map_to_ours():
 def test_translator_formats_and_falls_back():
     assert Translator("en")("confirm.title", case="K-1") == "Report received (K-1)"
     assert Translator("ja")("confirm.title", case="K-1") == "報告を受け付けました（K-1）"
+
+
+def test_commands_split_on_any_whitespace_including_full_width_and_newlines():
+    from flows.commands import CommandKind, parse_command
+
+    assert parse_command("相談\n誰にも言えずにいます").kind is CommandKind.CONSULT
+    assert parse_command("相談\n誰にも言えずにいます").argument == "誰にも言えずにいます"
+    assert parse_command("sos\u30002F 窓口").argument == "2F 窓口"
+    assert parse_command("REPORT").kind is CommandKind.REPORT
+    assert parse_command("こんにちは").kind is CommandKind.UNKNOWN
+    assert parse_command("  ").kind is CommandKind.EMPTY
