@@ -80,6 +80,9 @@ class Dispatcher:
                 card = open_card(tx.secrets, delivery.payload)
         else:
             card = card_from_dict(delivery.payload["card"])
+        if delivery.kind is DeliveryKind.CARD_UPDATE:
+            await notifier.update(address, delivery.payload["ref"], card)
+            return delivery.payload["ref"]
         if delivery.kind is DeliveryKind.PRIVATE:
             consultation_id = sealed_id(address)
             if consultation_id is not None:

@@ -177,6 +177,7 @@ class AfterCare:
                 await self._to_hr(tx, incident, cards.hr_record_card(follow_up, incident, self.policy,
                                                                       Translator(self.policy.locale)),
                                   f"follow_up:{follow_up.id}:record", now)
+            await self._refresh_reminders(tx, follow_up, incident, now)
             if follow_up.kind == "review":
                 cancelled = await tx.follow_ups.close_case(incident.id, now)
                 await tx.audit.add(AuditEvent(now, "case_closed", actor=actor.key, incident_id=incident.id,
@@ -270,6 +271,17 @@ class AfterCare:
                                       detail=f"{follow_up.kind} #{follow_up.id} {stage} -> {role.value}: "
                                              + (", ".join(f"{x.platform.value}:{x.address}" for x in targets) or "-")))
         return bool(targets)
+
+    async def _refresh_reminders(self, tx: Transaction, follow_up: FollowUp, incident: Incident,
+                                 now: datetime) -> None:
+        """Replace every posted reminder of a recorded follow-up, so no copy keeps live buttons."""
+        card = card_to_dict(cards.recorded_card(follow_up, incident, self.policy, Translator(self.policy.locale)))
+        for sent in await tx.outbox.sent_for_incident(incident.id):
+            if sent.kind is DeliveryKind.CARD and sent.message_ref and sent.payload.get("follow_up_id") == follow_up.id:
+                await tx.outbox.add(Delivery(
+                    kind=DeliveryKind.CARD_UPDATE, target=sent.target, incident_id=incident.id, role=sent.role,
+                    payload={"ref": sent.message_ref, "card": card}, next_attempt_at=now,
+                    dedupe_key=f"follow_up_update:{sent.id}"))
 
     async def _to_hr(self, tx: Transaction, incident: Incident, card: Card, key: str, now: datetime) -> None:
         """Send a sensitive card to the unit's HR targets, and nowhere else."""

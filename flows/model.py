@@ -158,6 +158,7 @@ class DeliveryKind(str, Enum):
     ALERT_UPDATE = "alert_update"  # refresh every posted alert (acknowledged by …)
     PRIVATE = "private"  # a message to one person (confirmation, check-in)
     CARD = "card"  # a generic card to a target (follow-up reminders, relays)
+    CARD_UPDATE = "card_update"  # replace a posted card (e.g. every copy of a recorded reminder)
 
 
 class DeliveryStatus(str, Enum):

@@ -94,6 +94,8 @@ async def test_the_2_week_review_closes_the_case(world):
         statuses = {f.kind: f.status for f in await tx.follow_ups.for_incident(incident.id)}
         assert "case_closed" in [e.action for e in await tx.audit.for_incident(incident.id)]
     assert statuses == {"hearing": FollowUpStatus.CANCELLED, "review": FollowUpStatus.DONE}
+    await world.settle()  # the recorded reminder is replaced in place (an update, not a ping)
+    assert [s.op for s in world.notifier.sent if s.op == "update" and s.address == "C0HR"] == ["update"]
     before = len(world.notifier.sent)
     await world.later(days=5)
     assert len(world.notifier.sent) == before  # a closed case pings nobody
@@ -122,6 +124,13 @@ async def test_an_unrecorded_follow_up_is_reminded_daily_and_escalated_to_the_di
     assert (await world.flows.aftercare.record(follow_up_id, MANAGER, HEARING, locale="ja", request_key="v")).first
     await world.later(days=3)
     assert len(follow_up_cards(world, "C0HR")) == 4 and len(follow_up_cards(world, "C0DIVISION")) == 2
+    # every posted copy, in both channels, is replaced: no stale Record button stays live
+    updates = [s for s in world.notifier.sent if s.op == "update"]
+    posted = [s for s in world.notifier.sent if s.op == "post" and s.address in ("C0HR", "C0DIVISION")
+              and any(a.id is ActionId.RECORD_FOLLOW_UP for a in s.card.actions)]
+    assert sorted(u.ref for u in updates if u.address in ("C0HR", "C0DIVISION")) == sorted(p.ref for p in posted)
+    assert all(not u.card.actions and "佐藤" in " ".join([u.card.title, *u.card.lines, *(v for _, v in u.card.fields)])
+               for u in updates if u.address in ("C0HR", "C0DIVISION"))
 
 
 async def test_snooze_postpones_a_day_but_never_past_the_escalation(world):
