@@ -172,7 +172,7 @@ def _consultation(r: _Reader, value: object) -> ConsultationRule:
     base = ConsultationRule()
     return ConsultationRule(**{
         name: r.duration(f"consultation.{name}", value[name]) if name in value else getattr(base, name)
-        for name in ("first_reply_within", "escalate_after", "forget_after_close")})
+        for name in ("first_reply_within", "escalate_after", "forget_after_close", "close_after_idle")})
 
 
 def _admins(r: _Reader, value: object) -> dict[Platform, tuple[str, ...]]:

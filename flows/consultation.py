@@ -34,6 +34,7 @@ from flows.model import (
 )
 from flows.policy import Policy
 from flows.ports import Clock, Store, Transaction
+from flows.consultation_timers import ConsultationTimers
 from flows.timers import TimerHandler
 
 ANONYMOUS = "anonymous"  # audit actor of the employee
@@ -48,7 +49,7 @@ class RevealOutcome:
     card: Card | None = None
 
 
-class Consultations:
+class Consultations(ConsultationTimers):
     """Every step of an anonymous consultation, for the employee and for the desk."""
 
     def __init__(self, policy: Policy, store: Store, clock: Clock, wake: Callable[[], None] = lambda: None,
@@ -61,7 +62,8 @@ class Consultations:
 
     def timer_handlers(self) -> dict[TimerKind, TimerHandler]:
         """Handlers to register on `flows.timers.TimerSweep.on`."""
-        return {TimerKind.CONSULTATION: self.fire_deadline, TimerKind.CONSULTATION_FORGET: self.fire_forget}
+        return {TimerKind.CONSULTATION: self.fire_deadline, TimerKind.CONSULTATION_FORGET: self.fire_forget,
+                TimerKind.CONSULTATION_IDLE: self.fire_idle}
 
     # -- the employee ------------------------------------------------------------------------
     async def handle_dm(self, actor: Actor, text: str, *, has_attachment: bool, locale: str | None,
@@ -129,16 +131,22 @@ class Consultations:
             consultation = await self._owned(tx, actor, value)
             if consultation is None:
                 return notice_card(t("consult.unknown"), tone=Tone.WARNING)
-            if not await tx.consultations.close(consultation.id, now):
+            if not await self._close(tx, consultation, "closed", now):
                 return notice_card(t("consult.already_closed", code=consultation.code))
-            await tx.timers.cancel(ref_id=consultation.id, kinds=(TimerKind.CONSULTATION,))
-            await tx.timers.add(Timer(TimerKind.CONSULTATION_FORGET, now + self.policy.consultation.forget_after_close,
-                                      ref_id=consultation.id))
-            await self._to_desk(tx, consultation, cards.desk_notice_card(consultation, "closed", self.policy,
-                                                                         self._desk_t()), "closed", now)
-            await tx.audit.add(AuditEvent(now, "consultation_closed", actor=ANONYMOUS, detail=consultation.code))
         self._wake()
         return cards.closed_card(consultation, self.policy, t)
+
+    async def _close(self, tx: Transaction, consultation: Consultation, why: str, now: datetime) -> bool:
+        """Close a case, tell the desk, and plan the erasure of the employee link."""
+        if not await tx.consultations.close(consultation.id, now):
+            return False
+        await tx.timers.cancel(ref_id=consultation.id, kinds=(TimerKind.CONSULTATION, TimerKind.CONSULTATION_IDLE))
+        await tx.timers.add(Timer(TimerKind.CONSULTATION_FORGET, now + self.policy.consultation.forget_after_close,
+                                  ref_id=consultation.id))
+        await self._to_desk(tx, consultation, cards.desk_notice_card(consultation, why, self.policy,
+                                                                     self._desk_t()), why, now)
+        await tx.audit.add(AuditEvent(now, f"consultation_{why}", actor=ANONYMOUS, detail=consultation.code))
+        return True
 
     async def reveal_form(self, actor: Actor, value: str, *, locale: str | None) -> FormSpec | Card:
         """CONSULT_REVEAL (value: case code): ask which name the desk may see."""
@@ -206,35 +214,9 @@ class Consultations:
                 await tx.consultations.save(consultation)
                 await tx.timers.cancel(ref_id=consultation.id, kinds=(TimerKind.CONSULTATION,))
             await tx.audit.add(AuditEvent(now, "consultation_answered", actor=actor.key, detail=consultation.code))
+            await self._touch(tx, consultation, now)
         self._wake()
         return notice_card(t("consult.desk.sent", code=consultation.code), tone=Tone.GOOD)
-
-    # -- timers ------------------------------------------------------------------------------
-    async def fire_deadline(self, tx: Transaction, timer: Timer, now: datetime) -> None:
-        """No first reply: remind the desk; after escalate_after, tell HR and the division head too."""
-        consultation = await tx.consultations.get(timer.ref_id) if timer.ref_id is not None else None
-        if consultation is None or consultation.status is not ConsultationStatus.OPEN or consultation.first_reply_at:
-            return
-        rule, t = self.policy.consultation, self._desk_t()
-        await self._to_desk(tx, consultation, cards.deadline_card(consultation, self.policy, t, escalation=False),
-                            f"reminder:{timer.seq}", now)
-        if timer.seq >= 1:
-            card = cards.deadline_card(consultation, self.policy, t, escalation=True)
-            extra = extra_targets(await tx.bindings.all())
-            for role in (Role.HR, Role.DIVISION_HEAD):
-                await self._post(tx, consultation, role, card, f"escalation:{timer.seq}", now, extra, thread=False)
-        await tx.audit.add(AuditEvent(now, "consultation_escalated" if timer.seq else "consultation_reminded",
-                                      detail=f"{consultation.code} #{timer.seq}"))
-        started = consultation.first_message_at or consultation.created_at
-        # Escalate at escalate_after; then repeat every first_reply_within until someone answers.
-        next_at = max(started + rule.escalate_after, now) if timer.seq == 0 else now + rule.first_reply_within
-        await tx.timers.add(Timer(TimerKind.CONSULTATION, next_at, ref_id=consultation.id, seq=timer.seq + 1))
-
-    async def fire_forget(self, tx: Transaction, timer: Timer, now: datetime) -> None:
-        """Erase the link from a closed case to the employee, for good."""
-        consultation = await tx.consultations.get(timer.ref_id) if timer.ref_id is not None else None
-        if consultation is not None and await tx.consultation_links.forget(consultation.id, now):
-            await tx.audit.add(AuditEvent(now, "consultation_link_erased", detail=consultation.code))
 
     # -- helpers -----------------------------------------------------------------------------
     def _t(self, locale: str | None) -> Translator:
@@ -256,6 +238,7 @@ class Consultations:
             if consultation is not None:
                 await tx.audit.add(AuditEvent(now, "consultation_opened", actor=ANONYMOUS,
                                               detail=f"{consultation.code} ({unit_id})"))
+                await self._touch(tx, consultation, now)
                 return consultation
         raise RuntimeError("could not draw a free consultation code in 20 tries: check new_code")
 
@@ -274,6 +257,7 @@ class Consultations:
                                       ref_id=consultation.id))
         card = cards.relay_card(consultation, body, self.policy, self._desk_t())
         await self._to_desk(tx, consultation, card, f"in:{request_digest(request_key)}", now)
+        await self._touch(tx, consultation, now)
         await tx.audit.add(AuditEvent(now, "consultation_message", actor=ANONYMOUS, detail=consultation.code))
 
     async def _to_desk(self, tx: Transaction, consultation: Consultation, card: Card, key: str,

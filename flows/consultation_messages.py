@@ -77,6 +77,13 @@ def closed_card(c: Consultation, policy: Policy, t: Translator) -> Card:
                 actions=(CardAction(ActionId.CONSULT_NEW, t("consult.action.new"), c.unit_id),), summary=title)
 
 
+def idle_closed_card(c: Consultation, policy: Policy, t: Translator) -> Card:
+    """Tell the employee their quiet case was closed, and that they can always start again."""
+    title = t("consult.idle.title", code=c.code)
+    return Card(title=title, lines=(t("consult.idle.body"), t("consult.closed.forget", days=_days(policy))),
+                actions=(CardAction(ActionId.CONSULT_NEW, t("consult.action.new"), c.unit_id),), summary=title)
+
+
 def answer_card(c: Consultation, text: str, t: Translator) -> Card:
     """The desk's answer, delivered to the employee's DM."""
     title = t("consult.answer.title", code=c.code)

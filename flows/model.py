@@ -193,6 +193,7 @@ class TimerKind(str, Enum):
     CONSULTATION = "consultation"  # ref_id: the consultation; first-reply deadline chain
     CHECKIN = "checkin"  # the affected employee's private check-in (incident_id)
     CONSULTATION_FORGET = "consultation_forget"  # ref_id: erase the employee link after close
+    CONSULTATION_IDLE = "consultation_idle"  # ref_id: close a case nobody wrote in for a long time
 
 
 @dataclass

@@ -44,6 +44,8 @@ class ConsultationRule:
     first_reply_within: timedelta = timedelta(hours=24)
     escalate_after: timedelta = timedelta(hours=48)
     forget_after_close: timedelta = timedelta(days=30)
+    # A case nobody writes in is closed (and later forgotten), so no link is kept forever.
+    close_after_idle: timedelta = timedelta(days=90)
 
 
 @dataclass(frozen=True)

@@ -158,3 +158,21 @@ async def test_the_employee_may_give_a_name_and_the_link_is_erased_after_the_gra
         assert await tx.consultation_links.recipient(consultation.id) is None
         assert not await tx.consultation_links.is_owner(consultation.id, EMPLOYEE)
     assert "相談" in (await dm(world, "まだいますか"))[0].title  # a fresh offer: the old link is gone
+
+
+async def test_a_case_nobody_writes_in_is_closed_and_then_forgotten(world):
+    code = await open_case(world)
+    await world.later(days=60)
+    await dm(world, "まだ迷っています", key="q1")  # any message restarts the idle clock
+    await world.later(days=89)
+    assert not [s for s in to_employee(world) if "終了" in s.card.title]
+    await world.later(days=1)  # 90 days of silence: closed, and both sides are told
+    [closed] = [s for s in to_employee(world) if "終了" in s.card.title]
+    assert code in closed.card.title and action(closed.card, ActionId.CONSULT_NEW)
+    assert any("長くやり取りがない" in s.card.title for s in desk(world))
+    async with world.store.transaction() as tx:
+        consultation = await tx.consultations.get(code=code)
+        assert (await tx.consultation_links.recipient(consultation.id)) is not None
+    await world.later(days=30)  # then forgotten like any closed case
+    async with world.store.transaction() as tx:
+        assert await tx.consultation_links.recipient(consultation.id) is None
