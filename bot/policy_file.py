@@ -154,6 +154,9 @@ def _escalation(r: _Reader, value: object) -> dict[RiskLevel, ChainStep]:
 
 def _follow_up(r: _Reader, key: str, value: object) -> FollowUpRule:
     value = r.mapping(key, value)
+    unknown = set(value) - FOLLOW_UP_KEYS
+    if unknown:
+        raise r.fail(f"{key}.{sorted(unknown)[0]}", "unknown key", "use " + ", ".join(sorted(FOLLOW_UP_KEYS)))
     kind = r.text(f"{key}.kind", value.get("kind"))
     rule = FollowUpRule(kind=kind, after=r.duration(f"{key}.after", value.get("after")),
                         to=r.role(f"{key}.to", value.get("to", "hr")),
@@ -167,12 +170,19 @@ def _follow_up(r: _Reader, key: str, value: object) -> FollowUpRule:
     return FollowUpRule(**{**rule.__dict__, **extra})
 
 
+CONSULTATION_KEYS = ("first_reply_within", "escalate_after", "forget_after_close", "close_after_idle")
+FOLLOW_UP_KEYS = {"kind", "after", "to", "min_level", "remind_every", "escalate_after", "escalate_to"}
+
+
 def _consultation(r: _Reader, value: object) -> ConsultationRule:
     value = r.mapping("consultation", value)
+    unknown = set(value) - set(CONSULTATION_KEYS)
+    if unknown:
+        raise r.fail(f"consultation.{sorted(unknown)[0]}", "unknown key", "use " + ", ".join(CONSULTATION_KEYS))
     base = ConsultationRule()
     return ConsultationRule(**{
         name: r.duration(f"consultation.{name}", value[name]) if name in value else getattr(base, name)
-        for name in ("first_reply_within", "escalate_after", "forget_after_close", "close_after_idle")})
+        for name in CONSULTATION_KEYS})
 
 
 def _admins(r: _Reader, value: object) -> dict[Platform, tuple[str, ...]]:

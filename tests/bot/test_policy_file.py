@@ -38,6 +38,8 @@ def test_the_shipped_example_is_valid_and_matches_the_contract():
     ("{slack: [C0HR]}", "{discord: [C0HR]}", "units[honsha].targets.hr.discord", "use slack or teams"),
     ("timezone: Asia/Tokyo", "timezone: Tokyo/Japan", "timezone", "IANA"),
     ("min_level: L2}\n  - {kind: review", "min_level: L9}\n  - {kind: review", "follow_ups[0].min_level", "L1, L2"),
+    ("escalate_after: 48h}", "escalate_after: 48h, forget_after: 1d}", "consultation.forget_after", "close_after_idle"),
+    ("{kind: hearing, after: 72h", "{kind: hearing, remind: 1d, after: 72h", "follow_ups[0].remind", "remind_every"),
 ])
 def test_mistakes_name_the_file_the_key_and_the_fix(tmp_path, old, new, key, fix):
     assert old in EXAMPLE
