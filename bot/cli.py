@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except ConfigError as error:
-        print(f"kasuhara: configuration error: {error}", file=sys.stderr)
+        print(f"kasuhara: 設定エラー / configuration error: {error}", file=sys.stderr)
         return 2
 
 
