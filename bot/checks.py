@@ -27,12 +27,10 @@ async def unreachable_targets(settings: Settings, policy: Policy) -> list[str]:
     extra = extra_targets(bindings)
     used_roles = {r for step in policy.escalation.values() for r in step.notify + step.then}
     used_roles |= {f.to for f in policy.follow_ups} | {f.escalate_to for f in policy.follow_ups}
+    warnings = []
     if not any(policy.targets_of(u.id, Role.CONSULTATION, extra) for u in policy.units):
-        warnings_head = [f"no unit has consultation targets: anonymous consultations go to hr. Fix: add "
-                         f"targets.consultation to a unit in {settings.config_path} if your desk is elsewhere."]
-    else:
-        warnings_head = []
-    warnings = warnings_head
+        warnings.append(f"no unit has consultation targets: anonymous consultations go to hr. Fix: add "
+                        f"targets.consultation to a unit in {settings.config_path} if your desk is elsewhere.")
     for unit in policy.units:
         for role in sorted(used_roles, key=lambda r: r.value):
             targets = policy.targets_of(unit.id, role, extra)

@@ -1,23 +1,16 @@
-"""Settings from the environment and the policy file, validated once at start.
+"""Settings from the environment, validated once at start (the policy file: bot.policy_file).
 
-A mistake in either stops the process with one message naming the file, the key and the fix.
+A mistake stops the process with one message naming the variable and the fix.
 """
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
-from flows.model import RiskLevel, Role
 
 DEFAULT_PORT = 3978
-DEFAULT_FOLLOW_UPS = (
-    {"kind": "hearing", "after": "72h", "to": "hr", "min_level": "L2"},
-    {"kind": "review", "after": "14d", "to": "hr", "min_level": "L2"},
-)
 TEAMS_ENDPOINT_SETTINGS = (
     "ToBotFromChannelOpenIdMetadataUrl",
     "ToBotFromChannelTokenIssuer",
@@ -113,56 +106,3 @@ class Settings:
     def teams_endpoint_settings(self) -> dict[str, str]:
         """Bot Framework endpoint overrides (national clouds, tests), as botbuilder names them."""
         return {k: self.env[k] for k in TEAMS_ENDPOINT_SETTINGS if self.env.get(k)}
-
-
-# -- policy file -------------------------------------------------------------------------
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_SLACK_ID = re.compile(r"^[CGDUW][A-Z0-9]{2,}$")
-_TEAMS_ID = re.compile(r"^(19:.+@thread\.(tacv2|skype|v2)|[0-9a-f-]{36}|29:.+|a:.+|8:.+)$")
-
-
-class _Reader:
-    """Read values out of the YAML tree, failing with file + key + fix."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, key: str, problem: str, fix: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {problem}. Fix: {fix}")
-
-    def duration(self, key: str, value: object) -> timedelta:
-        match = _DURATION.match(str(value)) if isinstance(value, (str, int)) else None
-        if not match:
-            raise self.fail(key, f"{value!r} is not a duration", "write a number and a unit, e.g. 15m, 1h, 72h, 14d")
-        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-    def role(self, key: str, value: object) -> Role:
-        try:
-            return Role(str(value))
-        except ValueError:
-            raise self.fail(key, f"unknown role {value!r}",
-                            "use one of " + ", ".join(r.value for r in Role)) from None
-
-    def roles(self, key: str, value: object) -> tuple[Role, ...]:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not value:
-            raise self.fail(key, "must be a non-empty list of roles", "e.g. [field_manager]")
-        return tuple(self.role(f"{key}[{i}]", v) for i, v in enumerate(value))
-
-    def level(self, key: str, value: object) -> RiskLevel:
-        try:
-            return RiskLevel.parse(str(value))
-        except ValueError:
-            raise self.fail(key, f"unknown level {value!r}", "use L1, L2, L3 or L4") from None
-
-    def mapping(self, key: str, value: object) -> dict:
-        if not isinstance(value, dict):
-            raise self.fail(key, f"expected a mapping, found {type(value).__name__}", "see kasuhara.example.yaml")
-        return value
-
-    def text(self, key: str, value: object) -> str:
-        if not isinstance(value, (str, int)) or not str(value).strip():
-            raise self.fail(key, "must be a non-empty text", "see kasuhara.example.yaml")
-        return str(value)

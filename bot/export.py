@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.app import prepare_database
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from flows.model import Incident
 from storage.crypto import Sealer
 from storage.db import Database
@@ -16,7 +16,6 @@ from storage.db import Database
 async def _database(settings: Settings, *, need_secret: bool) -> AsyncIterator[Database]:
     await asyncio.to_thread(prepare_database, settings.database_url)
     if need_secret and not settings.secret_key:
-        from bot.config import ConfigError
         raise ConfigError("environment: KASUHARA_SECRET_KEY is not set. Fix: set the key the bot runs with; "
                           "sensitive fields are encrypted with it.")
     # Summaries read no sealed column, so they need no secret.

@@ -4,16 +4,74 @@ The shape is a public contract (see kasuhara.example.yaml): extend it, don't ren
 """
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.config import _SLACK_ID, _TEAMS_ID, DEFAULT_FOLLOW_UPS, ConfigError, _Reader
+from bot.config import ConfigError
 from flows.i18n import Translator
-from flows.model import ChainStep, Platform, RiskLevel, Target
+from flows.model import ChainStep, Platform, RiskLevel, Role, Target
 from flows.policy import ConsultationRule, Contact, FollowUpRule, Policy, Signal, Unit
 from flows.risk import DEFAULT_SIGNALS
+
+DEFAULT_FOLLOW_UPS = (
+    {"kind": "hearing", "after": "72h", "to": "hr", "min_level": "L2"},
+    {"kind": "review", "after": "14d", "to": "hr", "min_level": "L2"},
+)
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_SLACK_ID = re.compile(r"^[CGDUW][A-Z0-9]{2,}$")
+_TEAMS_ID = re.compile(r"^(19:.+@thread\.(tacv2|skype|v2)|[0-9a-f-]{36}|29:.+|a:.+|8:.+)$")
+
+
+class _Reader:
+    """Read values out of the YAML tree, failing with file + key + fix."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {problem}. Fix: {fix}")
+
+    def duration(self, key: str, value: object) -> timedelta:
+        match = _DURATION.match(str(value)) if isinstance(value, (str, int)) else None
+        if not match:
+            raise self.fail(key, f"{value!r} is not a duration", "write a number and a unit, e.g. 15m, 1h, 72h, 14d")
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+    def role(self, key: str, value: object) -> Role:
+        try:
+            return Role(str(value))
+        except ValueError:
+            raise self.fail(key, f"unknown role {value!r}",
+                            "use one of " + ", ".join(r.value for r in Role)) from None
+
+    def roles(self, key: str, value: object) -> tuple[Role, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, "must be a non-empty list of roles", "e.g. [field_manager]")
+        return tuple(self.role(f"{key}[{i}]", v) for i, v in enumerate(value))
+
+    def level(self, key: str, value: object) -> RiskLevel:
+        try:
+            return RiskLevel.parse(str(value))
+        except ValueError:
+            raise self.fail(key, f"unknown level {value!r}", "use L1, L2, L3 or L4") from None
+
+    def mapping(self, key: str, value: object) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a mapping, found {type(value).__name__}", "see kasuhara.example.yaml")
+        return value
+
+    def text(self, key: str, value: object) -> str:
+        if not isinstance(value, (str, int)) or not str(value).strip():
+            raise self.fail(key, "must be a non-empty text", "see kasuhara.example.yaml")
+        return str(value)
+
 
 KNOWN_KEYS = {"timezone", "locale", "admins", "units", "escalation", "follow_ups", "consultation", "contacts",
               "signals"}

@@ -70,7 +70,7 @@ class Dispatcher:
                     and incident.acknowledged_at is not None:
                 return ""  # acknowledged meanwhile: no more pings
             card = alert_card(incident, self._policy, Translator(self._policy.locale),
-                              deadline=await self._deadline(incident), kind=_card_kind(delivery.kind))
+                              deadline=incident.ack_deadline, kind=_card_kind(delivery.kind))
             if delivery.kind is DeliveryKind.ALERT_UPDATE:
                 await notifier.update(address, delivery.payload["ref"], card)
                 return delivery.payload["ref"]
@@ -129,10 +129,6 @@ class Dispatcher:
         async with self._store.transaction() as tx:
             return await tx.incidents.get(incident_id)
 
-    async def _deadline(self, incident: Incident):
-        if incident.snapshot is None or incident.created_at is None:
-            return None
-        return incident.created_at + incident.snapshot.step.ack_within
 
 
 def _card_kind(kind: DeliveryKind) -> str:

@@ -150,6 +150,13 @@ class Incident(IncidentDraft):
     acknowledged_by: str = ""
     snapshot: EscalationSnapshot | None = None
 
+    @property
+    def ack_deadline(self) -> datetime | None:
+        """When the first alert must be acknowledged (created + the snapshot's ack_within)."""
+        if self.snapshot is None or self.created_at is None:
+            return None
+        return self.created_at + self.snapshot.step.ack_within
+
 
 class DeliveryKind(str, Enum):
     ALERT = "alert"  # first post of an incident alert to a target

@@ -143,8 +143,7 @@ class Flows:
             incident = await tx.incidents.get(incident_id)
         if incident is None:
             return None
-        deadline = incident.created_at + incident.snapshot.step.ack_within if incident.snapshot else None
-        return messages.alert_card(incident, self.policy, self._t(locale), deadline=deadline)
+        return messages.alert_card(incident, self.policy, self._t(locale), deadline=incident.ack_deadline)
 
     # -- configuration in chat -------------------------------------------------------------
     async def bind_target(self, actor: Actor, role: str, address: str, *, unit_id: str | None = None,
@@ -212,7 +211,7 @@ class Flows:
     def _confirmation(self, incident: Incident, t: Translator) -> Card:
         step = incident.snapshot.step
         return messages.confirmation_card(incident, self.policy, t, notified_roles=tuple(r.value for r in step.notify),
-                                          deadline=incident.created_at + step.ack_within)
+                                          deadline=incident.ack_deadline)
 
     def _draft(self, actor: Actor, values: dict, context: str) -> IncidentDraft:
         requested = values.get("requested_level")
