@@ -1,6 +1,5 @@
 """Outbound HTTPS honours HTTPS_PROXY/NO_PROXY and SSL_CERT_FILE/REQUESTS_CA_BUNDLE."""
 import ssl
-from pathlib import Path
 
 import pytest
 
@@ -24,11 +23,30 @@ def test_ca_bundle_comes_from_ssl_cert_file_then_requests_ca_bundle():
     assert ca_file({}) is None
 
 
-def test_ssl_context_loads_the_corporate_ca(tmp_path):
+def test_ssl_context_trusts_the_corporate_ca_and_only_it(tmp_path):
     missing = tmp_path / "missing.pem"
     with pytest.raises((FileNotFoundError, ssl.SSLError)):
         ssl_context({"SSL_CERT_FILE": str(missing)})
-    certifi_like = Path(ssl.get_default_verify_paths().openssl_cafile or "")
-    if certifi_like.exists():
-        context = ssl_context({"SSL_CERT_FILE": str(certifi_like)})
-        assert context.verify_mode is ssl.CERT_REQUIRED and context.cert_store_stats()["x509_ca"] > 0
+    ca = tmp_path / "corporate-ca.pem"
+    ca.write_bytes(_self_signed_ca("Example Corp Proxy CA"))
+    context = ssl_context({"REQUESTS_CA_BUNDLE": str(ca)})
+    assert context.verify_mode is ssl.CERT_REQUIRED
+    assert [c["subject"] for c in context.get_ca_certs()] == [((("commonName", "Example Corp Proxy CA"),),)]
+
+
+def _self_signed_ca(name: str) -> bytes:
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM)
