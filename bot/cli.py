@@ -42,15 +42,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-# Libraries that log SQL parameters or request payloads (user ids, message text) at DEBUG:
-# kept at INFO or above whatever LOG_LEVEL says, so consultation identities never reach logs.
-VENDOR_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg")
+# Libraries that log every SQL statement at INFO and their parameters or request payloads
+# (user ids, message text) at DEBUG: kept at WARNING whatever LOG_LEVEL says, so the log stays
+# readable and consultation identities never reach it.
+VENDOR_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg", "alembic.runtime.plugins")
 
 
 def quiet_vendor_loggers() -> None:
     for name in VENDOR_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _serve(args) -> int:
@@ -71,11 +71,11 @@ def _check_config(args) -> int:
     problems = settings.problems()
     for problem in problems:
         print(f"✗ {problem}", file=sys.stderr)
+    if problems:  # fix these first: the delivery checks below would only repeat them
+        return 2
     warnings = asyncio.run(_delivery_warnings(settings, policy))
     for warning in warnings:
         print(f"! {warning}", file=sys.stderr)
-    if problems:
-        return 2
     print(f"✓ {settings.config_path}: {len(policy.units)} units, levels L1–L4, {len(policy.follow_ups)} follow-ups")
     return 1 if warnings else 0
 

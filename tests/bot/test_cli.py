@@ -143,3 +143,15 @@ def test_serve_creates_the_database_and_answers_healthz(workdir):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_logs_stay_free_of_sql_at_the_default_level(workdir):
+    result = run(["check-config"], workdir, **env_ok(LOG_LEVEL="INFO"))
+    assert result.returncode == 0, result.stderr
+    assert "sqlalchemy.engine" not in result.stderr and "PRAGMA" not in result.stderr
+
+
+def test_check_config_reports_environment_problems_alone(workdir):
+    result = run(["check-config"], workdir, PYTHONPATH=str(ROOT))
+    assert result.returncode == 2 and "KASUHARA_SECRET_KEY" in result.stderr
+    assert "! unit" not in result.stderr  # no pile of delivery warnings that repeat the problem
