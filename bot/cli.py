@@ -44,8 +44,9 @@ def main(argv: list[str] | None = None) -> int:
 
 # Libraries that log every SQL statement at INFO and their parameters or request payloads
 # (user ids, message text) at DEBUG: kept at WARNING whatever LOG_LEVEL says, so the log stays
-# readable and consultation identities never reach it.
-VENDOR_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg", "alembic.runtime.plugins")
+# readable and consultation identities never reach it. APScheduler logs each 1 s tick at INFO.
+VENDOR_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg", "alembic.runtime.plugins",
+                  "apscheduler")
 
 
 def quiet_vendor_loggers() -> None:

@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 from adapters.http import proxy_for, ssl_context
 from adapters.slack.views import card_message
@@ -56,7 +57,20 @@ def vendor_logger() -> logging.Logger:
             own.setLevel(VENDOR_LOG_LEVEL)
     logger = logging.getLogger(VENDOR_LOGGER)
     logger.setLevel(VENDOR_LOG_LEVEL)
+    if not any(isinstance(f, _OurClientWins) for f in logger.filters):
+        logger.addFilter(_OurClientWins())
     return logger
+
+
+class _OurClientWins(logging.Filter):
+    """Drop bolt's warning that our client wins over SLACK_BOT_TOKEN, which bolt reads itself.
+
+    Passing our own client (base URL, retry handlers, proxy) is the intent, so the warning
+    would only alarm operators at every start.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def web_client(token: str, api_url: str | None = None) -> AsyncWebClient:
