@@ -9,13 +9,13 @@ import asyncio
 import logging
 
 import aiohttp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 from adapters.http import proxy_for, ssl_context
 from adapters.slack.views import card_message
