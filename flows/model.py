@@ -12,6 +12,7 @@ from enum import Enum, IntEnum
 class Platform(str, Enum):
     SLACK = "slack"
     TEAMS = "teams"
+    WEB = "web"  # the public web pages (report links, anonymous consultation) and the try-out console
 
 
 class RiskLevel(IntEnum):
@@ -287,3 +288,13 @@ class Consultation:
     first_reply_at: datetime | None = None
     closed_at: datetime | None = None
     revealed_name: str = ""  # given by the employee, with consent
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    """A unit's public report link (web); the token itself is never stored, only its keyed digest."""
+
+    id: int
+    unit_id: str
+    created_at: datetime
+    revoked_at: datetime | None = None

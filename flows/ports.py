@@ -21,6 +21,7 @@ from flows.model import (
     Incident,
     IncidentDraft,
     Platform,
+    ReportLink,
     Timer,
     TimerKind,
 )
@@ -204,6 +205,32 @@ class ConsultationLinks(Protocol):
         ...
 
 
+class ReportLinks(Protocol):
+    """Unit report links for people without a chat account; storage keeps a keyed digest of each token."""
+
+    async def add(self, token: str, unit_id: str, at: datetime) -> ReportLink: ...
+
+    async def unit_of(self, token: str) -> str | None:
+        """The unit of a live link; None when the token is unknown or was revoked (the same answer)."""
+        ...
+
+    async def revoke(self, token: str, at: datetime) -> ReportLink | None:
+        """End a link; None when no live link has this token."""
+        ...
+
+    async def list_all(self) -> list[ReportLink]: ...
+
+
+class Receipts(Protocol):
+    """Receipt codes of reports made without a chat account; only a keyed digest is stored."""
+
+    async def add(self, code: str, incident_id: int, at: datetime) -> bool:
+        """Store a receipt; False when the code is taken (draw another)."""
+        ...
+
+    async def incident_of(self, code: str) -> int | None: ...
+
+
 class Secrets(Protocol):
     """Seal sensitive text at rest (KASUHARA_SECRET_KEY): e.g. HR-only cards waiting in the outbox."""
 
@@ -224,6 +251,8 @@ class Transaction(Protocol):
     follow_ups: FollowUps
     consultations: Consultations
     consultation_links: ConsultationLinks
+    links: ReportLinks
+    receipts: Receipts
     secrets: Secrets
 
 
@@ -239,3 +268,27 @@ class ConversationDirectory(Protocol):
     async def get(self, platform: Platform, key: str) -> dict | None: ...
 
     async def keys(self, platform: Platform) -> list[str]: ...
+
+
+class WebInbox(Protocol):
+    """Messages the web adapter shows (try-out role inboxes, a web reporter's or consulter's page).
+
+    Boxes are named by the Notifier address; storage keeps a keyed digest of the name and
+    seals every card.
+    """
+
+    async def post(self, box: str, card: Card, at: datetime) -> str:
+        """Store a card in a box; return its reference (for `update`)."""
+        ...
+
+    async def update(self, ref: str, card: Card, at: datetime) -> bool:
+        """Replace a stored card; False when the reference is unknown."""
+        ...
+
+    async def messages(self, box: str, limit: int = 50) -> list[tuple[str, Card, datetime]]:
+        """The newest cards of a box as (ref, card, posted at), newest first."""
+        ...
+
+    async def purge(self, before: datetime) -> int:
+        """Delete cards last changed before `before`; return how many."""
+        ...

@@ -9,6 +9,7 @@ from storage.crypto import Sealer
 from storage.directory import SqlBindings, SqlRequestKeys
 from storage.incidents import SqlIncidents
 from storage.outbox import SqlOutbox, SqlTimers
+from storage.report_links import SqlReceipts, SqlReportLinks
 
 
 class SqlTransaction:
@@ -22,4 +23,6 @@ class SqlTransaction:
         self.bindings = SqlBindings(session)
         self.follow_ups = SqlFollowUps(session, sealer)
         self.consultations = self.consultation_links = SqlConsultations(session, sealer)
+        self.links = SqlReportLinks(session, sealer)
+        self.receipts = SqlReceipts(session, sealer)
         self.secrets = sealer

@@ -149,3 +149,4 @@ class ConversationRefRow(SQLModel, table=True):
     reference: str
     updated_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
 import storage.tables_aftercare  # noqa: E402,F401  (after-care tables on the same metadata)
+import storage.tables_web  # noqa: E402,F401  (web channel tables)
