@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot import cli_reports
 from bot.config import ConfigError, Settings
 from bot.policy_file import load_policy
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
                            help="export: include the responder's feelings and support needs (HR only)")
     audit = sub.add_parser("audit", help="audit trail")
     audit.add_argument("action", choices=["verify"], help="check the hash chain of the audit log")
+    cli_reports.register(sub)
     package = sub.add_parser("teams-package", help="write the Teams app package (zip) to upload")
     package.add_argument("--out", default="kasuhara-teams.zip")
     args = parser.parse_args(argv)
@@ -141,7 +143,7 @@ def _teams_package(args) -> int:
 
 
 COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": _incidents, "audit": _audit,
-            "teams-package": _teams_package}
+            "teams-package": _teams_package, "report": cli_reports.run}
 
 if __name__ == "__main__":
     sys.exit(main())
