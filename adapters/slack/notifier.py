@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -73,8 +75,12 @@ class _OurClientWins(logging.Filter):
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
-def web_client(token: str, api_url: str | None = None) -> AsyncWebClient:
-    """Build the Web API client: corporate CA bundle and proxy (NO_PROXY honoured), retries, quiet log."""
+def web_client(token: str, api_url: str | None = None, *,
+               sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> AsyncWebClient:
+    """Build the Web API client: corporate CA bundle and proxy (NO_PROXY honoured), retries, quiet log.
+
+    `sleep` waits out a short 429's Retry-After (tests pass one that records the wait).
+    """
     base_url = api_url or DEFAULT_API_URL
     if not base_url.endswith("/"):
         base_url += "/"
@@ -85,7 +91,8 @@ def web_client(token: str, api_url: str | None = None) -> AsyncWebClient:
         timeout=REQUEST_TIMEOUT_S,
         ssl=ssl_context(),
         proxy=proxy,
-        retry_handlers=[ShortRateLimitRetry(max_retry_count=1), AsyncConnectionErrorRetryHandler(max_retry_count=1)],
+        retry_handlers=[ShortRateLimitRetry(max_retry_count=1, sleep=sleep),
+                        AsyncConnectionErrorRetryHandler(max_retry_count=1)],
         logger=vendor_logger(),
     )
     # slack_sdk falls back to HTTPS_PROXY when proxy is None, ignoring NO_PROXY.
@@ -95,6 +102,19 @@ def web_client(token: str, api_url: str | None = None) -> AsyncWebClient:
 
 class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
     """Retry a 429 after its Retry-After, unless the wait is long (then the outbox reschedules)."""
+
+    def __init__(self, max_retry_count: int = 1, *, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep):
+        super().__init__(max_retry_count=max_retry_count)
+        self._sleep = sleep
+
+    async def prepare_for_next_attempt_async(self, *, state, request, response=None, error=None) -> None:
+        # slack_sdk's own version, with the sleep injectable: Retry-After (or 1 s) plus up to 1 s of jitter.
+        if response is None:
+            raise error
+        state.next_attempt_requested = True
+        wait = _retry_after(response.headers)
+        await self._sleep((1.0 if wait is None else wait) + random.random())
+        state.increment_current_attempt()
 
     async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
         if not await super()._can_retry_async(state=state, request=request, response=response, error=error):

@@ -1,7 +1,13 @@
-"""The `kasuhara` command, run as a newcomer would run it."""
+"""The `kasuhara` command, run as a newcomer would run it.
+
+Commands run in this process (bot.cli.main with the environment, working directory and
+standard streams of a fresh process); one smoke test starts the real `kasuhara` script.
+"""
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import shutil
 import socket
@@ -9,18 +15,54 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bot import cli
+
 ROOT = Path(__file__).resolve().parents[2]
+OURS = ("SLACK_", "TEAMS_", "KASUHARA_", "DATABASE_URL")
 
 
-def run(args, cwd, **env):
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "KASUHARA_", "DATABASE_URL"))}
-    full.update(env)
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=full, capture_output=True, text=True,
-                          timeout=60)
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    """run(args, cwd, **env): `kasuhara <args>` in `cwd` with only `env` of our variables set."""
+
+    def run(args, cwd, **env) -> Result:
+        root = logging.getLogger()
+        saved_handlers, saved_level = root.handlers[:], root.level
+        saved_vendor = {name: logging.getLogger(name).level for name in cli.VENDOR_LOGGERS}
+        with monkeypatch.context() as patch:
+            for name in [k for k in os.environ if k.startswith(OURS)]:
+                patch.delenv(name)
+            for name, value in env.items():
+                patch.setenv(name, value)
+            patch.chdir(cwd)
+            capsys.readouterr()
+            root.handlers = []  # as in a new process: main's logging.basicConfig writes to stderr
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exit:  # argparse errors
+                code = exit.code
+            finally:
+                for handler in root.handlers:
+                    handler.close()
+                root.handlers, root.level = saved_handlers, saved_level
+                for name, level in saved_vendor.items():
+                    logging.getLogger(name).setLevel(level)
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
 
 
 @pytest.fixture
@@ -30,17 +72,16 @@ def workdir(tmp_path):
 
 
 def env_ok(**extra):
-    return {"KASUHARA_SECRET_KEY": "test-secret", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
-            "PYTHONPATH": str(ROOT), **extra}
+    return {"KASUHARA_SECRET_KEY": "test-secret", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", **extra}
 
 
-def test_check_config_accepts_the_example(workdir):
+def test_check_config_accepts_the_example(run, workdir):
     result = run(["check-config"], workdir, **env_ok())
     assert result.returncode == 0, result.stderr
     assert "2 units" in result.stdout
 
 
-def test_check_config_names_file_key_and_fix_for_a_bad_policy(workdir):
+def test_check_config_names_file_key_and_fix_for_a_bad_policy(run, workdir):
     path = workdir / "kasuhara.yaml"
     path.write_text(path.read_text().replace("then: [division_head]}", "then: [boss]}"))
     result = run(["check-config"], workdir, **env_ok())
@@ -49,7 +90,7 @@ def test_check_config_names_file_key_and_fix_for_a_bad_policy(workdir):
     assert "Traceback" not in result.stderr
 
 
-def test_check_config_reports_teams_targets_the_bot_cannot_reach(workdir):
+def test_check_config_reports_teams_targets_the_bot_cannot_reach(run, workdir):
     path = workdir / "kasuhara.yaml"
     path.write_text(path.read_text().replace("hr:            {slack: [C0HR]}",
                                              'hr:            {slack: [C0HR], teams: ["19:abc@thread.tacv2"]}'))
@@ -58,22 +99,21 @@ def test_check_config_reports_teams_targets_the_bot_cannot_reach(workdir):
     assert "19:abc@thread.tacv2" in result.stderr and "bind hr" in result.stderr
 
 
-def test_serve_refuses_to_start_with_a_bad_policy_and_says_why(workdir):
+def test_serve_refuses_to_start_with_a_bad_policy_and_says_why(run, workdir):
     (workdir / "kasuhara.yaml").write_text("units: []\n")
     result = run(["serve"], workdir, **env_ok())
     assert result.returncode == 2 and "units: at least one unit is required" in result.stderr
 
 
-def test_serve_refuses_teams_without_credentials(workdir):
+def test_serve_refuses_teams_without_credentials(run, workdir):
     result = run(["serve"], workdir, **env_ok(TEAMS_APP_ID="only-the-id"))
     assert result.returncode == 2 and "TEAMS_APP_PASSWORD" in result.stderr
 
 
-def test_db_upgrade_then_incidents_list_json(workdir):
+def test_db_upgrade_then_incidents_list_json(run, workdir):
     url = f"sqlite:///{workdir / 'k.db'}"
     assert run(["db", "upgrade"], workdir, **env_ok(DATABASE_URL=url)).returncode == 0
-    seed = subprocess.run([sys.executable, "-c", SEED, url], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert seed.returncode == 0, seed.stderr
+    asyncio.run(seed(url))
     result = run(["incidents", "list", "--json"], workdir, **env_ok(DATABASE_URL=url))
     assert result.returncode == 0, result.stderr
     [row] = json.loads(result.stdout)
@@ -94,27 +134,23 @@ def test_db_upgrade_then_incidents_list_json(workdir):
     assert tampered.returncode == 1 and "altered" in tampered.stderr
 
 
-SEED = """
-import asyncio, sys
-from datetime import datetime, timezone
-from bot.policy_file import load_policy
-from flows.model import Actor, Platform
-from flows.service import Flows
-from storage.crypto import Sealer
-from storage.db import Database
-from bot.clock import SystemClock
+async def seed(url: str) -> None:
+    """One acknowledged L2 incident with sensitive text, stored through the flows."""
+    from bot.clock import SystemClock
+    from bot.policy_file import load_policy
+    from flows.model import Actor, Platform
+    from flows.service import Flows
+    from storage.crypto import Sealer
+    from storage.db import Database
 
-async def main(url):
     db = Database(url, Sealer("test-secret"))
-    flows = Flows(load_policy("kasuhara.example.yaml"), db, SystemClock())
-    raw = {"occurred_at": str(int(datetime.now(timezone.utc).timestamp()) - 60), "unit": "chuo", "channel": "phone",
+    flows = Flows(load_policy(ROOT / "kasuhara.example.yaml"), db, SystemClock())
+    raw = {"occurred_at": str(int(time.time()) - 60), "unit": "chuo", "channel": "phone",
            "description": "x", "behaviours": ["abuse"], "danger": "none", "feelings_support": "眠れない"}
     out = await flows.submit_report(Actor(Platform.SLACK, "U1"), raw, locale="ja", request_key="k")
     assert not out.errors, out.errors
     await flows.acknowledge(out.incident.id, Actor(Platform.SLACK, "U2", "m"))
     await db.close()
-asyncio.run(main(sys.argv[1]))
-"""
 
 
 def _free_port() -> int:
@@ -123,11 +159,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def kasuhara_script() -> str:
+    """The installed `kasuhara` console script (pip install -e . puts it beside python)."""
+    script = shutil.which("kasuhara", path=str(Path(sys.executable).parent)) or shutil.which("kasuhara")
+    assert script, "the kasuhara console script is not installed: run pip install -e '.[test]'"
+    return script
+
+
 def test_serve_creates_the_database_and_answers_healthz(workdir):
+    """The smoke test: the real console script in a new process creates the schema and serves."""
     port = _free_port()
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "KASUHARA_"))}
-    full.update(env_ok(PORT=str(port), KASUHARA_HOST="127.0.0.1", SLACK_API_URL="http://127.0.0.1:9/api/"))
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=workdir, env=full,
+    full = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
+    full.update(env_ok(PORT=str(port), KASUHARA_HOST="127.0.0.1", SLACK_API_URL="http://127.0.0.1:9/api/",
+                       PYTHONPATH=str(ROOT)))
+    process = subprocess.Popen([kasuhara_script(), "serve"], cwd=workdir, env=full,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         body = None
@@ -145,13 +190,13 @@ def test_serve_creates_the_database_and_answers_healthz(workdir):
         process.wait(timeout=10)
 
 
-def test_logs_stay_free_of_sql_at_the_default_level(workdir):
+def test_logs_stay_free_of_sql_at_the_default_level(run, workdir):
     result = run(["check-config"], workdir, **env_ok(LOG_LEVEL="INFO"))
     assert result.returncode == 0, result.stderr
     assert "sqlalchemy.engine" not in result.stderr and "PRAGMA" not in result.stderr
 
 
-def test_check_config_reports_environment_problems_alone(workdir):
-    result = run(["check-config"], workdir, PYTHONPATH=str(ROOT))
+def test_check_config_reports_environment_problems_alone(run, workdir):
+    result = run(["check-config"], workdir)
     assert result.returncode == 2 and "KASUHARA_SECRET_KEY" in result.stderr
     assert "! unit" not in result.stderr  # no pile of delivery warnings that repeat the problem

@@ -18,6 +18,7 @@ from flows.model import (
 from storage import migrate
 from storage.crypto import Sealer
 from storage.db import Database, sync_url
+from tests.databases import migrated_sqlite
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 STEP = ChainStep(RiskLevel.L2, (Role.FIELD_MANAGER,), timedelta(minutes=15), (Role.DIVISION_HEAD,))
@@ -35,6 +36,8 @@ def draft(**overrides) -> IncidentDraft:
 
 @pytest.fixture
 async def db(database_url):
+    if database_url.startswith("sqlite:///"):  # a copy of the migrated template (the test above migrates from scratch)
+        migrated_sqlite(database_url.removeprefix("sqlite:///"))
     prepare_database(database_url)
     database = Database(database_url, Sealer("contract-secret"))
     yield database

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from slack_signing import BOT_TOKEN, SIGNING_SECRET, SlackSender
 from slack_standin import SlackStandIn
+from tests.databases import migrated_sqlite
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads"
 
@@ -75,7 +76,7 @@ def write_policy(tmp_path: Path, text: str = POLICY_YAML) -> Path:
 def slack_env(tmp_path: Path, standin: SlackStandIn, **extra: str) -> dict[str, str]:
     """Environment for Settings.from_env: SQLite in tmp_path, Slack pointed at the stand-in."""
     return {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'kasuhara.db'}",
+        "DATABASE_URL": migrated_sqlite(tmp_path / 'kasuhara.db'),  # a copy of the session's migrated template
         "KASUHARA_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,

@@ -1,6 +1,7 @@
 """SlackNotifier against the stand-in Web API: refs, updates, DMs, 429 and error mapping."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -15,8 +16,18 @@ CARD = Card(title="L2 要管理 <!channel>", lines=("窓口で大声",), fields=
 
 
 @pytest.fixture
-def notifier(standin) -> SlackNotifier:
-    return SlackNotifier(web_client(BOT_TOKEN, standin.api_url))
+def waits() -> list[float]:
+    """The seconds the client asked to wait before retrying a 429 (recorded, not slept)."""
+    return []
+
+
+@pytest.fixture
+def notifier(standin, waits) -> SlackNotifier:
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(0)
+
+    return SlackNotifier(web_client(BOT_TOKEN, standin.api_url, sleep=sleep))
 
 
 async def test_post_sends_blocks_and_returns_channel_and_ts(notifier, standin):
@@ -47,30 +58,30 @@ async def test_send_private_posts_to_the_user_and_keeps_the_dm_channel_for_updat
     assert split_ref(ref)[0] == "D0REPORTER"  # the channel Slack answered with, not the user id
 
 
-async def test_a_429_is_retried_after_retry_after(notifier, standin):
-    standin.rate_limit_once("chat.postMessage", retry_after=1)
-    started = time.monotonic()
+async def test_a_429_is_retried_after_retry_after(notifier, standin, waits):
+    standin.rate_limit_once("chat.postMessage", retry_after=2)
 
     ref = await notifier.post("C0STOREMGR", CARD)
 
     assert len(standin.calls_to("chat.postMessage")) == 2
-    assert time.monotonic() - started >= 1.0
+    [waited] = waits
+    assert 2.0 <= waited < 3.0  # Retry-After, plus up to a second of jitter
     assert split_ref(ref)[0] == "C0STOREMGR"
 
 
-async def test_a_long_retry_after_goes_back_to_the_outbox_instead_of_blocking(notifier, standin):
+async def test_a_long_retry_after_goes_back_to_the_outbox_instead_of_blocking(notifier, standin, waits):
     standin.rate_limit_once("chat.postMessage", retry_after=30)
     started = time.monotonic()
 
     with pytest.raises(DeliveryError) as caught:
         await notifier.post("C0STOREMGR", CARD)
 
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 2 and waits == []
     assert caught.value.permanent is False and caught.value.retry_after == 30
     assert len(standin.calls_to("chat.postMessage")) == 1
 
 
-async def test_a_second_429_becomes_a_retryable_error_with_retry_after(notifier, standin):
+async def test_a_second_429_becomes_a_retryable_error_with_retry_after(notifier, standin, waits):
     standin.rate_limit_once("chat.postMessage", retry_after=1)
     standin.rate_limit_once("chat.postMessage", retry_after=7)
 
@@ -78,6 +89,7 @@ async def test_a_second_429_becomes_a_retryable_error_with_retry_after(notifier,
         await notifier.post("C0STOREMGR", CARD)
 
     assert caught.value.permanent is False and caught.value.retry_after == 7
+    assert len(waits) == 1 and 1.0 <= waits[0] < 2.0 and len(standin.calls_to("chat.postMessage")) == 2
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived", "account_inactive",

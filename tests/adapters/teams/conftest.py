@@ -8,6 +8,7 @@ from aiohttp.test_utils import TestServer
 from teams_harness import APP_ID, PASSWORD, POLICY, BotClient, World
 from teams_pki import make_pki
 from teams_standin import StandIn
+from tests.databases import migrated_sqlite
 from tests.fakes import FakeClock
 
 
@@ -59,7 +60,7 @@ async def world(tmp_path, microsoft, monkeypatch, clock, serve):
     # bot.app passes only the endpoint settings; the CA bundle comes from the process environment.
     monkeypatch.setenv("SSL_CERT_FILE", str(microsoft.pki.ca_file))
     env = {"TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": PASSWORD, "KASUHARA_SECRET_KEY": "k" * 40,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'kasuhara.db'}", "KASUHARA_CONFIG": str(POLICY), **microsoft.env()}
+           "DATABASE_URL": migrated_sqlite(tmp_path / 'kasuhara.db'), "KASUHARA_CONFIG": str(POLICY), **microsoft.env()}
     runtime = await build_runtime(Settings.from_env(env), load_policy(POLICY), clock=clock)
     for adapter in runtime.adapters:
         await adapter.start()

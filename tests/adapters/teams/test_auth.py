@@ -21,6 +21,7 @@ from storage.crypto import Sealer
 from storage.db import Database
 from storage.directory import SqlConversationDirectory
 from teams_standin import CHANNEL_ISSUER
+from tests.databases import migrated_sqlite
 
 PERSONAL_USER = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
 
@@ -30,7 +31,7 @@ async def teams_only(tmp_path, microsoft, clock, serve, monkeypatch):
     """The Teams adapter alone on an aiohttp app, with real flows and storage behind it."""
     for variable in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(variable, raising=False)
-    url = f"sqlite:///{tmp_path / 'auth.db'}"
+    url = migrated_sqlite(tmp_path / 'auth.db')
     prepare_database(url)
     store = Database(url, Sealer("test-secret"))
     directory = SqlConversationDirectory(store)
