@@ -6,6 +6,8 @@ standard streams of a fresh process); one smoke test starts the real `kasuhara` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
 import logging
 import os
@@ -33,36 +35,39 @@ class Result:
     stderr: str
 
 
-@pytest.fixture
-def run(monkeypatch, capsys):
-    """run(args, cwd, **env): `kasuhara <args>` in `cwd` with only `env` of our variables set."""
+def run(args, cwd, **env) -> Result:
+    """`kasuhara <args>` in `cwd`, with only `env` of our variables set, in this process.
 
-    def run(args, cwd, **env) -> Result:
-        root = logging.getLogger()
-        saved_handlers, saved_level = root.handlers[:], root.level
-        saved_vendor = {name: logging.getLogger(name).level for name in cli.VENDOR_LOGGERS}
-        with monkeypatch.context() as patch:
-            for name in [k for k in os.environ if k.startswith(OURS)]:
-                patch.delenv(name)
-            for name, value in env.items():
-                patch.setenv(name, value)
-            patch.chdir(cwd)
-            capsys.readouterr()
-            root.handlers = []  # as in a new process: main's logging.basicConfig writes to stderr
+    It gets what a new process would: its own environment, working directory, standard
+    streams and logging set-up (main's logging.basicConfig writes to its stderr); all of
+    it is put back afterwards.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    saved_vendor = {name: logging.getLogger(name).level for name in cli.VENDOR_LOGGERS}
+    try:
+        for name in [k for k in os.environ if k.startswith(OURS)]:
+            del os.environ[name]
+        os.environ.update(env)
+        os.chdir(cwd)
+        root.handlers = []
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = cli.main(list(args))
             except SystemExit as exit:  # argparse errors
                 code = exit.code
-            finally:
-                for handler in root.handlers:
-                    handler.close()
-                root.handlers, root.level = saved_handlers, saved_level
-                for name, level in saved_vendor.items():
-                    logging.getLogger(name).setLevel(level)
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    return run
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers, root.level = saved_handlers, saved_level
+        for name, level in saved_vendor.items():
+            logging.getLogger(name).setLevel(level)
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return Result(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
@@ -75,13 +80,13 @@ def env_ok(**extra):
     return {"KASUHARA_SECRET_KEY": "test-secret", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", **extra}
 
 
-def test_check_config_accepts_the_example(run, workdir):
+def test_check_config_accepts_the_example(workdir):
     result = run(["check-config"], workdir, **env_ok())
     assert result.returncode == 0, result.stderr
     assert "2 units" in result.stdout
 
 
-def test_check_config_names_file_key_and_fix_for_a_bad_policy(run, workdir):
+def test_check_config_names_file_key_and_fix_for_a_bad_policy(workdir):
     path = workdir / "kasuhara.yaml"
     path.write_text(path.read_text().replace("then: [division_head]}", "then: [boss]}"))
     result = run(["check-config"], workdir, **env_ok())
@@ -90,7 +95,7 @@ def test_check_config_names_file_key_and_fix_for_a_bad_policy(run, workdir):
     assert "Traceback" not in result.stderr
 
 
-def test_check_config_reports_teams_targets_the_bot_cannot_reach(run, workdir):
+def test_check_config_reports_teams_targets_the_bot_cannot_reach(workdir):
     path = workdir / "kasuhara.yaml"
     path.write_text(path.read_text().replace("hr:            {slack: [C0HR]}",
                                              'hr:            {slack: [C0HR], teams: ["19:abc@thread.tacv2"]}'))
@@ -99,18 +104,18 @@ def test_check_config_reports_teams_targets_the_bot_cannot_reach(run, workdir):
     assert "19:abc@thread.tacv2" in result.stderr and "bind hr" in result.stderr
 
 
-def test_serve_refuses_to_start_with_a_bad_policy_and_says_why(run, workdir):
+def test_serve_refuses_to_start_with_a_bad_policy_and_says_why(workdir):
     (workdir / "kasuhara.yaml").write_text("units: []\n")
     result = run(["serve"], workdir, **env_ok())
     assert result.returncode == 2 and "units: at least one unit is required" in result.stderr
 
 
-def test_serve_refuses_teams_without_credentials(run, workdir):
+def test_serve_refuses_teams_without_credentials(workdir):
     result = run(["serve"], workdir, **env_ok(TEAMS_APP_ID="only-the-id"))
     assert result.returncode == 2 and "TEAMS_APP_PASSWORD" in result.stderr
 
 
-def test_db_upgrade_then_incidents_list_json(run, workdir):
+def test_db_upgrade_then_incidents_list_json(workdir):
     url = f"sqlite:///{workdir / 'k.db'}"
     assert run(["db", "upgrade"], workdir, **env_ok(DATABASE_URL=url)).returncode == 0
     asyncio.run(seed(url))
@@ -190,13 +195,13 @@ def test_serve_creates_the_database_and_answers_healthz(workdir):
         process.wait(timeout=10)
 
 
-def test_logs_stay_free_of_sql_at_the_default_level(run, workdir):
+def test_logs_stay_free_of_sql_at_the_default_level(workdir):
     result = run(["check-config"], workdir, **env_ok(LOG_LEVEL="INFO"))
     assert result.returncode == 0, result.stderr
     assert "sqlalchemy.engine" not in result.stderr and "PRAGMA" not in result.stderr
 
 
-def test_check_config_reports_environment_problems_alone(run, workdir):
+def test_check_config_reports_environment_problems_alone(workdir):
     result = run(["check-config"], workdir)
     assert result.returncode == 2 and "KASUHARA_SECRET_KEY" in result.stderr
     assert "! unit" not in result.stderr  # no pile of delivery warnings that repeat the problem

@@ -12,6 +12,7 @@ from flows.model import Actor, EscalationSnapshot, ChainStep, IncidentDraft, Pla
 from storage.crypto import Sealer
 from storage.db import Database
 from storage.web_inbox import SqlWebInbox
+from tests.databases import migrated_sqlite
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 TOKEN = "Zp3xQ0-secret-link-token-abc"
@@ -19,6 +20,8 @@ TOKEN = "Zp3xQ0-secret-link-token-abc"
 
 @pytest.fixture
 async def db(database_url):
+    if database_url.startswith("sqlite:///"):  # a copy of the migrated template (test_contract migrates from scratch)
+        migrated_sqlite(database_url.removeprefix("sqlite:///"))
     prepare_database(database_url)
     database = Database(database_url, Sealer("contract-secret"))
     yield database
