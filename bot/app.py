@@ -10,12 +10,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
-from flows import escalation
+from flows.app import Flows
 from flows.delivery import Dispatcher
-from flows.model import Platform, TimerKind
+from flows.deps import Dependencies
+from flows.model import Platform
 from flows.policy import Policy
 from flows.ports import Clock, Notifier
-from flows.service import Flows
 from flows.timers import TimerSweep
 from storage import migrate
 from storage.crypto import Sealer
@@ -122,7 +122,7 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
     clock = clock or SystemClock()
     store = Database(settings.database_url, Sealer(settings.secret_key))
     wake_event = asyncio.Event()
-    flows = Flows(policy, store, clock, wake=wake_event.set)
+    flows = Flows(Dependencies(policy, store, clock, wake=wake_event.set))
     notifiers: dict[Platform, Notifier] = {}
     web_app = web.Application()
     web_app.router.add_get("/healthz", _healthz)
@@ -147,8 +147,7 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
         adapters.append(teams)
     dispatcher = Dispatcher(store, notifiers, policy, clock)
     sweep = TimerSweep(store, clock)
-    sweep.on(TimerKind.ACK_DEADLINE, escalation.fire_ack_deadline)
-    for kind, handler in {**flows.aftercare.timer_handlers(), **flows.consultations.timer_handlers()}.items():
+    for kind, handler in flows.timer_handlers().items():
         sweep.on(kind, handler)
     runtime = Runtime(settings, policy, store, flows, dispatcher, sweep, web_app, adapters,
                       sweep_interval=sweep_interval, _wake=wake_event)

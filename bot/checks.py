@@ -4,9 +4,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.config import Settings
-from flows.escalation import extra_targets
 from flows.model import Platform, Role
-from flows.policy import Policy
+from flows.policy import Policy, extra_targets
 from storage import migrate
 from storage.crypto import Sealer
 from storage.db import Database

@@ -52,7 +52,7 @@ async def export_incidents(settings: Settings, *, include_sensitive: bool) -> li
             rows = []
             for i in await tx.incidents.list_all(include_sensitive=include_sensitive):
                 record = _summary(i) | {
-                    "occurred_at": i.occurred_at.isoformat(), "place": i.place, "channel": i.channel,
+                    "occurred_at": i.occurred_at.isoformat(), "place": i.place, "channel": i.contact_channel,
                     "description": i.description, "behaviours": list(i.behaviours), "types": list(i.types),
                     "danger": i.danger, "assessed_level": i.assessed_level.name, "reasons": list(i.reasons),
                     "duration_minutes": i.duration_minutes, "counterpart": i.counterpart,

@@ -13,9 +13,9 @@ import yaml
 
 from bot.config import ConfigError
 from flows.i18n import Translator
+from flows.incidents.risk import DEFAULT_SIGNALS
 from flows.model import ChainStep, Platform, RiskLevel, Role, Target
 from flows.policy import ConsultationRule, Contact, FollowUpRule, Policy, Signal, Unit
-from flows.risk import DEFAULT_SIGNALS
 
 DEFAULT_FOLLOW_UPS = (
     {"kind": "hearing", "after": "72h", "to": "hr", "min_level": "L2"},

@@ -54,6 +54,11 @@ class Card:
         return self.summary or self.title
 
 
+def notice_card(text: str, *, tone: Tone = Tone.INFO) -> Card:
+    """A one-line answer (errors, confirmations of small actions)."""
+    return Card(title=text, tone=tone)
+
+
 def card_to_dict(card: Card) -> dict:
     """Serialise a card for the outbox (JSON-safe)."""
     return {

@@ -10,12 +10,13 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
-from flows import escalation
-from flows.anonymity import open_card, sealed_id
 from flows.cards import card_from_dict
+from flows.consultation.anonymity import sealed_id
 from flows.i18n import Translator
-from flows.messages import alert_card
+from flows.incidents import escalation
+from flows.incidents.messages import alert_card
 from flows.model import AuditEvent, Delivery, DeliveryKind, Incident, Platform
+from flows.payloads import open_card
 from flows.policy import Policy
 from flows.ports import Clock, DeliveryError, Notifier, Store
 

@@ -6,8 +6,10 @@ and flows can each own theirs); keys are dotted names, values use str.format fie
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DEFAULT_LOCALE = "ja"
@@ -54,3 +56,10 @@ class Translator:
 def catalog_keys(locale: str) -> set[str]:
     """All keys of one locale (tests compare ja and en)."""
     return set(_catalog(locale))
+
+
+def local_time(moment: datetime | None, tz: str) -> str:
+    """Format a UTC moment for people: local time of the policy (Asia/Tokyo by default)."""
+    if moment is None:
+        return "-"
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y/%m/%d %H:%M")

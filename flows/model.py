@@ -119,7 +119,7 @@ class IncidentDraft:
     unit_id: str
     reporter: Actor
     occurred_at: datetime
-    channel: str
+    contact_channel: str  # how the customer reached us (face to face, phone…): never a chat channel
     description: str
     behaviours: tuple[str, ...]
     danger: bool

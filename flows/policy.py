@@ -106,3 +106,12 @@ class Policy:
 
     def is_admin(self, platform: Platform, user_id: str) -> bool:
         return user_id in self.admins.get(platform, ())
+
+
+def extra_targets(bindings: list[tuple[Platform, str, str, str]]) -> dict[tuple[str, Role], tuple[Target, ...]]:
+    """Group chat-made bindings (platform, unit, role, address) by (unit, role) for `Policy.targets_of`."""
+    grouped: dict[tuple[str, Role], tuple[Target, ...]] = {}
+    for platform, unit_id, role, address in bindings:
+        key = (unit_id, Role(role))
+        grouped[key] = grouped.get(key, ()) + (Target(platform, address),)
+    return grouped

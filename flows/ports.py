@@ -144,7 +144,7 @@ class RoleBindings(Protocol):
 
 
 class FollowUps(Protocol):
-    """After-care tasks of incidents (flows.follow_ups)."""
+    """After-care tasks of incidents (flows.aftercare)."""
 
     async def add(self, follow_up: FollowUp) -> FollowUp: ...
 

@@ -33,7 +33,8 @@ class SqlIncidents:
     async def add(self, draft: IncidentDraft, snapshot: EscalationSnapshot, now: datetime) -> Incident:
         row = IncidentRow(
             unit_id=draft.unit_id, reporter_platform=draft.reporter.platform.value, reporter_id=draft.reporter.user_id,
-            reporter_name=draft.reporter.name, occurred_at=draft.occurred_at, place=draft.place, channel=draft.channel,
+            reporter_name=draft.reporter.name, occurred_at=draft.occurred_at, place=draft.place,
+            channel=draft.contact_channel,  # column `channel`: the customer-contact channel
             description=draft.description, behaviours=_dump(draft.behaviours), types=_dump(draft.types),
             danger=draft.danger, level=int(draft.level), assessed_level=int(draft.assessed_level),
             reasons=_dump(draft.reasons), duration_minutes=draft.duration_minutes, counterpart=draft.counterpart,
@@ -89,7 +90,7 @@ class SqlIncidents:
         return Incident(
             id=row.id, case_no=row.case_no, unit_id=row.unit_id,
             reporter=Actor(Platform(row.reporter_platform), row.reporter_id, row.reporter_name),
-            occurred_at=row.occurred_at, channel=row.channel, description=row.description,
+            occurred_at=row.occurred_at, contact_channel=row.channel, description=row.description,
             behaviours=tuple(json.loads(row.behaviours)), danger=row.danger, level=RiskLevel(row.level),
             assessed_level=RiskLevel(row.assessed_level), reasons=tuple(json.loads(row.reasons)), place=row.place,
             types=tuple(json.loads(row.types)), duration_minutes=row.duration_minutes, counterpart=row.counterpart,

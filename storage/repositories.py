@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.aftercare import SqlConsultations, SqlFollowUps
+from storage.aftercare import SqlFollowUps
 from storage.audit import SqlAudit
+from storage.consultation import SqlConsultations
 from storage.crypto import Sealer
 from storage.directory import SqlBindings, SqlRequestKeys
 from storage.incidents import SqlIncidents

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "adapters" / "slack")]
 
-from slack_standin import SlackStandIn  # noqa: E402
+from tests.adapters.slack.slack_standin import SlackStandIn  # noqa: E402
 
 from bot.app import build_runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -45,7 +45,7 @@ async def main() -> None:
             now = datetime.now(timezone.utc)
             raw = {"occurred_at": str(int(now.timestamp()) - 60), "unit": "chuo", "channel": "phone",
                    "description": f"bench {i}", "behaviours": ["abuse"], "danger": "none"}
-            out = await runtime.flows.submit_report(Actor(Platform.SLACK, "UBENCH"), raw, locale="ja",
+            out = await runtime.flows.incidents.submit_report(Actor(Platform.SLACK, "UBENCH"), raw, locale="ja",
                                                     request_key=f"bench-{i}")
             due = time.perf_counter() + 2.0
             while True:
@@ -55,7 +55,7 @@ async def main() -> None:
                     delays.append(hits[0].at - due)
                     break
                 await asyncio.sleep(0.01)
-            await runtime.flows.acknowledge(out.incident.id, Actor(Platform.SLACK, "UM", "bench"))
+            await runtime.flows.incidents.acknowledge(out.incident.id, Actor(Platform.SLACK, "UM", "bench"))
     finally:
         await runtime.stop()
         await standin.stop()

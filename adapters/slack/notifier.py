@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.http import proxy_for, ssl_context
-from adapters.slack.views import card_message
+from adapters.slack.render.views import card_message
 from flows.cards import Card
 from flows.model import Platform
 from flows.ports import DeliveryError

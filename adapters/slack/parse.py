@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from adapters.slack import ids
-from adapters.slack.payload import MalformedPayload, obj, plain_text, string
+from adapters.slack.shapes import MalformedPayload, obj, plain_text, string
 from flows.cards import ActionId
 from flows.commands import Command, parse_command
 from flows.forms import RawValue

@@ -16,12 +16,12 @@ from typing import TypeVar
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import views
+from adapters.slack.render import views
 from adapters.slack.parse import ButtonClick, MessageAt, ViewSubmission
 from flows.cards import Card
 from flows.forms import FormSpec
 from flows.i18n import Translator
-from flows.service import Flows
+from flows.app import Flows
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from botbuilder.schema import ConversationAccount, ConversationParameters, Conve
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.teams import references
-from adapters.teams.activities import card_message
 from adapters.teams.privacy import redact
 from adapters.teams.credentials import TokenError
 from adapters.teams.references import MessageRef
+from adapters.teams.render.activities import card_message
 from flows.cards import Card
 from flows.model import Platform
 from flows.ports import Clock, ConversationDirectory, DeliveryError

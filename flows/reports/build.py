@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flows.i18n import Translator
-from flows.messages import reasons_text
+from flows.incidents.messages import reasons_text
+from flows.incidents.report_form import signal_label
 from flows.model import AuditEvent, Consultation, FollowUp, Incident, RiskLevel
 from flows.policy import Policy
-from flows.report_form import signal_label
 from flows.reports.kpi import MonthKpis, Ratio, month_kpis
 from flows.reports.model import AckChart, AuditCheck, Cell, MonthlyReport, Table, TrendChart
 from flows.reports.period import Month, ReportInputError
@@ -143,7 +143,7 @@ class _View:
         for i in incidents:
             row: list[Cell] = [
                 i.case_no, _local(i.created_at, self.tz), _local(i.occurred_at, self.tz), self.unit_name(i.unit_id),
-                i.place, self.label("channel", i.channel), f"{i.level.name} {t(f'level.{i.level.name}')}",
+                i.place, self.label("contact_channel", i.contact_channel), f"{i.level.name} {t(f'level.{i.level.name}')}",
                 i.assessed_level.name, reasons_text(i, self.policy, t), self.labels("type", i.types),
                 self.behaviours(i.behaviours), t("report.yes") if i.danger else t("report.no"), i.description,
                 i.duration_minutes, i.counterpart, i.first_response, self.labels("evidence", i.evidence),
@@ -206,7 +206,7 @@ class _View:
         for code in TYPE_CODES:
             add("by_type", [k.by_type.get(code, 0) for k in trend], type=t(f"type.{code}"))
         for code in CHANNEL_CODES:
-            add("by_channel", [k.by_channel.get(code, 0) for k in trend], channel=t(f"channel.{code}"))
+            add("by_channel", [k.by_channel.get(code, 0) for k in trend], channel=t(f"contact_channel.{code}"))
         for unit in self.policy.units:
             if any(unit.id in k.by_unit for k in trend):
                 add("by_unit", [k.by_unit.get(unit.id, 0) for k in trend], unit=unit.name)

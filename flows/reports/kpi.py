@@ -136,7 +136,7 @@ def month_kpis(month: Month, tz: str, incidents: Sequence[Incident], follow_ups:
         incidents=len(reports),
         by_level={level.name: sum(1 for i in reports if i.level is level) for level in RiskLevel},
         by_type=dict(by_type),
-        by_channel=dict(Counter(i.channel for i in reports if i.channel)),
+        by_channel=dict(Counter(i.contact_channel for i in reports if i.contact_channel)),
         by_unit=dict(Counter(i.unit_id for i in reports)),
         sos=sum(1 for i in in_month if i.is_sos),
         alerts=len(in_month),

@@ -144,17 +144,18 @@ async def seed(url: str) -> None:
     from bot.clock import SystemClock
     from bot.policy_file import load_policy
     from flows.model import Actor, Platform
-    from flows.service import Flows
+    from flows.app import Flows
+    from flows.deps import Dependencies
     from storage.crypto import Sealer
     from storage.db import Database
 
     db = Database(url, Sealer("test-secret"))
-    flows = Flows(load_policy(ROOT / "kasuhara.example.yaml"), db, SystemClock())
+    flows = Flows(Dependencies(load_policy(ROOT / "kasuhara.example.yaml"), db, SystemClock()))
     raw = {"occurred_at": str(int(time.time()) - 60), "unit": "chuo", "channel": "phone",
            "description": "x", "behaviours": ["abuse"], "danger": "none", "feelings_support": "眠れない"}
-    out = await flows.submit_report(Actor(Platform.SLACK, "U1"), raw, locale="ja", request_key="k")
+    out = await flows.incidents.submit_report(Actor(Platform.SLACK, "U1"), raw, locale="ja", request_key="k")
     assert not out.errors, out.errors
-    await flows.acknowledge(out.incident.id, Actor(Platform.SLACK, "U2", "m"))
+    await flows.incidents.acknowledge(out.incident.id, Actor(Platform.SLACK, "U2", "m"))
     await db.close()
 
 

@@ -6,10 +6,10 @@ import pytest
 
 from bot.app import prepare_database
 from bot.policy_file import load_policy
-from flows import escalation
+from flows.app import Flows
 from flows.delivery import Dispatcher
-from flows.model import Platform, TimerKind
-from flows.service import Flows
+from flows.deps import Dependencies
+from flows.model import Platform
 from flows.timers import TimerSweep
 from storage.crypto import Sealer
 from storage.db import Database
@@ -29,12 +29,10 @@ class World:
         self.clock = FakeClock()
         self.store = Database(self.url, Sealer("test-secret"))
         self.notifier = RecordingNotifier()
-        self.flows = Flows(self.policy, self.store, self.clock)
+        self.flows = Flows(Dependencies(self.policy, self.store, self.clock))
         self.dispatcher = Dispatcher(self.store, {Platform.SLACK: self.notifier}, self.policy, self.clock)
         self.sweep = TimerSweep(self.store, self.clock)
-        self.sweep.on(TimerKind.ACK_DEADLINE, escalation.fire_ack_deadline)
-        for kind, handler in {**self.flows.aftercare.timer_handlers(),
-                              **self.flows.consultations.timer_handlers()}.items():
+        for kind, handler in self.flows.timer_handlers().items():
             self.sweep.on(kind, handler)
 
     async def settle(self) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flows.model import Actor, Platform
-from tests.flows.test_reporting import MANAGER, REPORTER, form
+from tests.flows.incidents.test_reporting import MANAGER, REPORTER, form
 
 HR = Actor(Platform.SLACK, "U0HR", "鈴木")
 HEARING = {"with_whom": "本人・店長", "support": ["counselling"], "briefing": "窓口担当に共有",
@@ -31,7 +31,7 @@ async def at(world, moment: datetime) -> None:
 
 
 async def submit(world, key: str, **overrides):
-    outcome = await world.flows.submit_report(REPORTER, form(world, **overrides), locale="ja", request_key=key)
+    outcome = await world.flows.incidents.submit_report(REPORTER, form(world, **overrides), locale="ja", request_key=key)
     assert not outcome.errors, outcome.errors
     await world.settle()
     return outcome.incident
@@ -51,18 +51,18 @@ async def november(world) -> dict:
     world.clock._now = utc(2026, 10, 10, 1, 0)
     october = await submit(world, "oct", description="電話で罵倒")
     world.clock.advance(minutes=6)
-    await world.flows.acknowledge(october.id, MANAGER)
+    await world.flows.incidents.acknowledge(october.id, MANAGER)
 
     await at(world, utc(2026, 11, 3, 1, 0))
     k1 = await submit(world, "k1", duration_minutes="45", types=["verbal_abuse", "restraint"])
     world.clock.advance(minutes=4)
-    await world.flows.acknowledge(k1.id, MANAGER)
+    await world.flows.incidents.acknowledge(k1.id, MANAGER)
 
     await at(world, utc(2026, 11, 5, 2, 0))
     k2 = await submit(world, "k2", unit="honsha", channel="face_to_face", behaviours=["threat"],
                       types=["intimidation"], description="「ただじゃおかない」と発言")
     await at(world, utc(2026, 11, 5, 2, 20))
-    await world.flows.acknowledge(k2.id, MANAGER)
+    await world.flows.incidents.acknowledge(k2.id, MANAGER)
 
     await at(world, utc(2026, 11, 5, 4, 0))
     await world.flows.aftercare.record(await follow_up_id(world, k1, "hearing"), HR, HEARING, locale="ja",
@@ -72,13 +72,13 @@ async def november(world) -> dict:
     k3 = await submit(world, "k3", channel="email_chat", behaviours=["rough_tone"], duration_minutes="10",
                       description="メールで語気の荒い要求")
     await at(world, utc(2026, 11, 10, 3, 30))
-    await world.flows.acknowledge(k3.id, MANAGER)
+    await world.flows.incidents.acknowledge(k3.id, MANAGER)
 
     await at(world, utc(2026, 11, 12, 5, 0))
     k4 = await submit(world, "k4", unit="honsha", channel="face_to_face", danger="danger_now", behaviours=["violence"],
                       types=["violence"], description="カウンター越しに物を投げた")
     world.clock.advance(minutes=2)
-    await world.flows.acknowledge(k4.id, MANAGER)
+    await world.flows.incidents.acknowledge(k4.id, MANAGER)
 
     await at(world, utc(2026, 11, 18, 1, 0))  # the review of K1 was due on 11-17 01:00: a day late
     await world.flows.aftercare.record(await follow_up_id(world, k1, "review"), HR, REVIEW, locale="ja",

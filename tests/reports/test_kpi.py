@@ -31,7 +31,7 @@ def at(day, hour=1, minute=0):
 def incident(n, level, created, ack_after=None, **extra):
     step = ChainStep(level, (Role.FIELD_MANAGER,), timedelta(minutes=ACK[level]), (Role.DIVISION_HEAD,))
     return Incident(unit_id=extra.pop("unit_id", "chuo"), reporter=Actor(Platform.SLACK, "U1", "山田"),
-                    occurred_at=created, channel=extra.pop("channel", "phone"), description="", behaviours=(),
+                    occurred_at=created, contact_channel=extra.pop("channel", "phone"), description="", behaviours=(),
                     danger=False, level=level, assessed_level=level, reasons=(), id=n, case_no=f"K-{n}",
                     created_at=created, snapshot=EscalationSnapshot(step, (), ()),
                     acknowledged_at=created + timedelta(minutes=ack_after) if ack_after is not None else None,

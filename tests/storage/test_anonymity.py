@@ -26,7 +26,7 @@ def value(card, action_id):
 async def test_the_employee_id_is_in_no_table_and_no_log_line(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)  # the SQL driver logs statement parameters at DEBUG
     world = World(tmp_path)
-    consultations = world.flows.consultations
+    consultations = world.flows.consultation
     [offer] = await consultations.handle_dm(EMPLOYEE, "相談したいです", has_attachment=False, locale="ja",
                                             request_key="slack:event:Ev1")
     started = await consultations.start(EMPLOYEE, value(offer, ActionId.CONSULT_START), locale="ja")

@@ -27,7 +27,8 @@ SNAPSHOT = EscalationSnapshot(STEP, (PlannedTarget(Role.FIELD_MANAGER, Target(Pl
 
 
 def draft(**overrides) -> IncidentDraft:
-    values = dict(unit_id="chuo", reporter=Actor(Platform.SLACK, "U1", "山田"), occurred_at=NOW, channel="phone",
+    values = dict(unit_id="chuo", reporter=Actor(Platform.SLACK, "U1", "山田"), occurred_at=NOW,
+                  contact_channel="phone",
                   description="大声", behaviours=("abuse",), danger=False, level=RiskLevel.L2,
                   assessed_level=RiskLevel.L2, reasons=("abuse",), feelings_support="眠れない")
     values.update(overrides)

@@ -55,7 +55,7 @@ async def test_a_link_names_its_unit_until_revoked_and_only_its_digest_is_stored
 
 async def test_a_receipt_finds_its_incident_and_a_taken_code_is_refused(db):
     step = ChainStep(RiskLevel.L2, (Role.FIELD_MANAGER,), timedelta(minutes=15), (Role.DIVISION_HEAD,))
-    draft = IncidentDraft(unit_id="store-1", reporter=Actor(Platform.WEB, "w-1"), occurred_at=NOW, channel="phone",
+    draft = IncidentDraft(unit_id="store-1", reporter=Actor(Platform.WEB, "w-1"), occurred_at=NOW, contact_channel="phone",
                           description="大声", behaviours=("abuse",), danger=False, level=RiskLevel.L2,
                           assessed_level=RiskLevel.L2, reasons=("abuse",))
     async with db.transaction() as tx:

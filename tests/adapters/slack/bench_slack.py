@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from slack_fixtures import STORE_MANAGERS, open_world, payload, slash_command  # noqa: E402
-from slack_standin import SlackStandIn  # noqa: E402
+from tests.adapters.slack.slack_fixtures import STORE_MANAGERS, open_world, payload, slash_command  # noqa: E402
+from tests.adapters.slack.slack_standin import SlackStandIn  # noqa: E402
 
 
 def summary(name: str, samples_ms: list[float]) -> str:

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from slack_fixtures import open_world
-from slack_standin import SlackStandIn
+from tests.adapters.slack.slack_fixtures import open_world
+from tests.adapters.slack.slack_standin import SlackStandIn
 from tests.fakes import FakeClock
 
 

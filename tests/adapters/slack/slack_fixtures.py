@@ -14,8 +14,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from slack_signing import BOT_TOKEN, SIGNING_SECRET, SlackSender
-from slack_standin import SlackStandIn
+from tests.adapters.slack.slack_signing import BOT_TOKEN, SIGNING_SECRET, SlackSender
+from tests.adapters.slack.slack_standin import SlackStandIn
 from tests.databases import migrated_sqlite
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads"

@@ -5,9 +5,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from teams_harness import APP_ID, PASSWORD, POLICY, BotClient, World
-from teams_pki import make_pki
-from teams_standin import StandIn
+from tests.adapters.teams.teams_harness import APP_ID, PASSWORD, POLICY, BotClient, World
+from tests.adapters.teams.teams_pki import make_pki
+from tests.adapters.teams.teams_standin import StandIn
 from tests.databases import migrated_sqlite
 from tests.fakes import FakeClock
 

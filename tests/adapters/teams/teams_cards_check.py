@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import jsonschema
 
-from teams_harness import REFERENCE
+from tests.adapters.teams.teams_harness import REFERENCE
 
 SCHEMA = REFERENCE / "adaptive-card.v1.5.schema.json"
 MAX_BYTES = 28 * 1024  # Teams drops bot messages / cards above about 28 KB

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 
-from teams_harness import DESK_CHANNEL, World, button, dialog_card, payload, posts_to
+from tests.adapters.teams.teams_harness import DESK_CHANNEL, World, button, dialog_card, payload, posts_to
 
 _EMPLOYEE = payload("teams_message_personal_consult")
 EMPLOYEE_AAD = _EMPLOYEE["from"]["aadObjectId"]

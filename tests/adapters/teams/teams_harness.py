@@ -7,7 +7,7 @@ from pathlib import Path
 
 import aiohttp
 
-from teams_standin import StandIn
+from tests.adapters.teams.teams_standin import StandIn
 from tests.fakes import FakeClock
 
 HERE = Path(__file__).resolve().parent

@@ -21,7 +21,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from teams_pki import Pki
+from tests.adapters.teams.teams_pki import Pki
 
 CHANNEL_ISSUER = "https://api.botframework.com"
 KID = "kasuhara-test-key"

@@ -1,9 +1,9 @@
 """Proactive alerts in Teams: post, acknowledge (Action.Execute), update, failures."""
 from __future__ import annotations
 
-from teams_harness import ADMIN_AAD, ALERT_CHANNEL, audit_actions, incidents, install_in_team, payload, posts_to
+from tests.adapters.teams.teams_harness import ADMIN_AAD, ALERT_CHANNEL, audit_actions, incidents, install_in_team, payload, posts_to
 from flows.model import Platform
-from teams_cards_check import card_problems
+from tests.adapters.teams.teams_cards_check import card_problems
 
 DIVISION_CHANNEL = "19:d1v1510nhead000000000000000000aa@thread.tacv2"  # next tier for L2
 
@@ -97,7 +97,7 @@ async def test_someone_seen_only_in_a_channel_gets_a_new_personal_chat(world):
     await world.bot.send(payload("teams_message_channel_mention_bind", world.microsoft.service_url,
                                  text="<at>ridotest</at> help"))
     world.microsoft.reset()
-    ref = await notifier.send_private(ADMIN_AAD, world.runtime.flows.help_card("ja"))
+    ref = await notifier.send_private(ADMIN_AAD, world.runtime.flows.incidents.help_card("ja"))
     create, post = world.microsoft.sent()
     assert create.method == "CREATE" and post.conversation_id == create.answered_id
     assert create.body["members"][0]["id"].startswith("29:17bUvCasIPKfQIXHvNzcPjD86fwm6")
@@ -106,7 +106,7 @@ async def test_someone_seen_only_in_a_channel_gets_a_new_personal_chat(world):
     assert create.body["isGroup"] is False
     assert post.conversation_id.startswith("a:personal-") and post.conversation_id in ref
     world.microsoft.reset()
-    await notifier.send_private(ADMIN_AAD, world.runtime.flows.help_card("ja"))
+    await notifier.send_private(ADMIN_AAD, world.runtime.flows.incidents.help_card("ja"))
     assert [r.method for r in world.microsoft.sent()] == ["POST"]  # the chat is remembered
 
 

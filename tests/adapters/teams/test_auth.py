@@ -14,13 +14,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from adapters.teams import build_teams
 from bot.app import prepare_database
 from bot.policy_file import load_policy
-from teams_harness import APP_ID, PASSWORD, POLICY, payload
+from tests.adapters.teams.teams_harness import APP_ID, PASSWORD, POLICY, payload
 from flows.model import Platform
-from flows.service import Flows
+from flows.app import Flows
+from flows.deps import Dependencies
 from storage.crypto import Sealer
 from storage.db import Database
 from storage.directory import SqlConversationDirectory
-from teams_standin import CHANNEL_ISSUER
+from tests.adapters.teams.teams_standin import CHANNEL_ISSUER
 from tests.databases import migrated_sqlite
 
 PERSONAL_USER = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
@@ -39,7 +40,7 @@ async def teams_only(tmp_path, microsoft, clock, serve, monkeypatch):
     async def build(**settings):
         values = {"app_id": APP_ID, "password": PASSWORD, "env": microsoft.env(), "clock": clock}
         values.update(settings)
-        adapter = build_teams(Flows(load_policy(POLICY), store, clock), directory, **values)
+        adapter = build_teams(Flows(Dependencies(load_policy(POLICY), store, clock)), directory, **values)
         await adapter.start()
         app = web.Application()
         adapter.mount(app)

@@ -6,8 +6,9 @@ import pytest
 from adapters.teams import build_teams
 from adapters.teams.config import load_config
 from bot.policy_file import load_policy
-from flows.service import Flows
-from teams_harness import POLICY
+from flows.app import Flows
+from flows.deps import Dependencies
+from tests.adapters.teams.teams_harness import POLICY
 from tests.fakes import FakeClock
 
 APP_ID = "2f0d1c3b-8a4e-4b6f-9c7d-5e1a0b2c3d4e"
@@ -16,7 +17,7 @@ APP_ID = "2f0d1c3b-8a4e-4b6f-9c7d-5e1a0b2c3d4e"
 def make(**settings):
     values = {"app_id": APP_ID, "password": "secret", "tenant_id": "", "app_type": "MultiTenant", "env": {}}
     values.update(settings)
-    flows = Flows(load_policy(POLICY), store=None, clock=FakeClock())  # building touches no storage
+    flows = Flows(Dependencies(load_policy(POLICY), store=None, clock=FakeClock()))  # building touches no storage
     return build_teams(flows, None, **values)
 
 

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from adapters.teams.package import MANIFEST_DIR, build_package
-from teams_harness import REFERENCE
+from tests.adapters.teams.teams_harness import REFERENCE
 
 APP_ID = "2f0d1c3b-8a4e-4b6f-9c7d-5e1a0b2c3d4e"
 

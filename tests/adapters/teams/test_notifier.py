@@ -8,7 +8,7 @@ import pytest
 
 from adapters.teams.notifier import retry_after
 from flows.ports import DeliveryError
-from teams_harness import ALERT_CHANNEL, install_in_team, payload
+from tests.adapters.teams.teams_harness import ALERT_CHANNEL, install_in_team, payload
 
 
 def test_retry_after_in_seconds_or_as_an_http_date():
@@ -27,7 +27,7 @@ async def test_connector_statuses_map_to_permanent_or_retryable(world, status, p
     await install_in_team(world)
     world.microsoft.fail_next(status, retry_after="3" if delay else None)
     with pytest.raises(DeliveryError) as caught:
-        await notifier.post(ALERT_CHANNEL, world.runtime.flows.help_card("ja"))
+        await notifier.post(ALERT_CHANNEL, world.runtime.flows.incidents.help_card("ja"))
     assert (caught.value.permanent, caught.value.retry_after) == (permanent, delay)
     assert str(status) in str(caught.value)
 
@@ -35,26 +35,26 @@ async def test_connector_statuses_map_to_permanent_or_retryable(world, status, p
 async def test_updating_a_deleted_message_fails_permanently(world):
     notifier = world.notifier
     await install_in_team(world)
-    ref = await notifier.post(ALERT_CHANNEL, world.runtime.flows.help_card("ja"))
+    ref = await notifier.post(ALERT_CHANNEL, world.runtime.flows.incidents.help_card("ja"))
     world.microsoft.fail_next(404, method="PUT")
     with pytest.raises(DeliveryError) as caught:
-        await notifier.update(ALERT_CHANNEL, ref, world.runtime.flows.help_card("en"))
+        await notifier.update(ALERT_CHANNEL, ref, world.runtime.flows.incidents.help_card("en"))
     assert caught.value.permanent
 
 
 async def test_an_unknown_address_is_a_permanent_failure_saying_how_to_fix_it(world):
     notifier = world.notifier
     with pytest.raises(DeliveryError, match="add the app") as caught:
-        await notifier.post("19:never-installed@thread.tacv2", world.runtime.flows.help_card("ja"))
+        await notifier.post("19:never-installed@thread.tacv2", world.runtime.flows.incidents.help_card("ja"))
     assert caught.value.permanent
     with pytest.raises(DeliveryError, match="open the app once") as caught:
-        await notifier.send_private("0f0f0f0f-0000-4000-8000-00000000aaaa", world.runtime.flows.help_card("ja"))
+        await notifier.send_private("0f0f0f0f-0000-4000-8000-00000000aaaa", world.runtime.flows.incidents.help_card("ja"))
     assert "0f0f0f0f" not in str(caught.value)  # may be a consultation's answer: the error names nobody
 
 
 async def test_the_reference_is_the_conversation_and_the_message_id(world):
     notifier = world.notifier
     await world.bot.send(payload("teams_conversation_update_bot_added_to_team", world.microsoft.service_url))
-    ref = await notifier.post(ALERT_CHANNEL, world.runtime.flows.help_card("ja"))
+    ref = await notifier.post(ALERT_CHANNEL, world.runtime.flows.incidents.help_card("ja"))
     [posted] = world.microsoft.sent("POST")
     assert ALERT_CHANNEL in ref and posted.answered_id in ref

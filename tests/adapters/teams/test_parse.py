@@ -5,7 +5,7 @@ import pytest
 from botbuilder.schema import Activity
 
 from adapters.teams import parse, references
-from teams_harness import payload
+from tests.adapters.teams.teams_harness import payload
 from flows.cards import ActionId
 from flows.commands import CommandKind
 from flows.model import Platform

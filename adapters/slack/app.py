@@ -1,0 +1,141 @@
+"""The Slack adapter: bolt app and its middleware, notifier, HTTP route and Socket Mode.
+
+`build_slack` does no network I/O, so the bot starts even when Slack is unreachable; the
+token is checked lazily (auth.test) on the first request.
+"""
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import ids, parse, respond
+from adapters.slack.aftercare import AftercareRoutes
+from adapters.slack.chat import ChatRoutes
+from adapters.slack.consultation import ConsultationRoutes
+from adapters.slack.incidents import IncidentRoutes
+from adapters.slack.notifier import SlackNotifier, vendor_logger, web_client
+from adapters.slack.redelivery import SeenEvents
+from adapters.slack.respond import ListenerGroup, failure
+from flows.app import Flows
+
+log = logging.getLogger(__name__)
+
+class SlackAdapter:
+    """What bot/ needs from Slack: a notifier, an HTTP route and a Socket Mode lifecycle."""
+
+    def __init__(self, app: AsyncApp, client: AsyncWebClient, *, signing_secret: str, app_token: str | None):
+        self.app = app
+        self.client = client
+        self.notifier = SlackNotifier(client)
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self._app_token = app_token
+        self._socket: AsyncSocketModeHandler | None = None
+
+    def mount(self, web_app: web.Application) -> None:
+        """Serve POST /slack/events (HTTP mode); skipped without a signing secret."""
+        if self._verifier is None:
+            log.warning("SLACK_SIGNING_SECRET is not set: %s is not served (Socket Mode only)", ids.EVENTS_PATH)
+            return
+        web_app.router.add_post(ids.EVENTS_PATH, self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Translate an aiohttp request for bolt; a body bolt cannot parse gets 400 (401 if unsigned)."""
+        raw = await request.read()
+        try:
+            bolt_request = await to_bolt_request(request)
+        except Exception as problem:  # bad JSON, bad encoding, wrong shapes: never a 500
+            signed = self._verifier is not None and self._verifier.is_valid_request(raw, dict(request.headers))
+            log.warning("unreadable Slack request (%s): %s", "signed" if signed else "unsigned", type(problem).__name__)
+            return web.Response(status=400 if signed else 401)
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    async def start(self) -> None:
+        """Connect Socket Mode when an app-level token (xapp-…) is configured."""
+        if not self._app_token:
+            return
+        self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
+                                              proxy=self.client.proxy, logger=vendor_logger())
+        await self._socket.connect_async()
+
+    async def stop(self) -> None:
+        """Close the Socket Mode connection, if any."""
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+
+
+def build_slack(flows: Flows, *, bot_token: str, signing_secret: str, api_url: str | None = None,
+                app_token: str | None = None) -> SlackAdapter:
+    """Wire the bolt app to the flows; `api_url` points the Web API elsewhere (tests, proxies)."""
+    if not signing_secret and not app_token:
+        raise ValueError("Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); "
+                         "copy them from the app's Basic Information page")
+    client = web_client(bot_token, api_url)
+    app = AsyncApp(
+        name="kasuhara",
+        client=client,
+        signing_secret=signing_secret or None,
+        request_verification_enabled=bool(signing_secret),
+        process_before_response=False,
+        logger=vendor_logger(),  # bolt logs request bodies at DEBUG: never let it
+    )
+    SlackRoutes(flows).register(app)
+    return SlackAdapter(app, client, signing_secret=signing_secret, app_token=app_token)
+
+
+class SlackRoutes(ListenerGroup):
+    """Attach the middleware and every capability's listeners to one bolt app."""
+
+    def __init__(self, flows: Flows):
+        super().__init__(flows)
+        self._seen = SeenEvents()
+        self.incidents = IncidentRoutes(flows)
+        self.aftercare = AftercareRoutes(flows)
+        self.consultation = ConsultationRoutes(flows)
+        self.chat = ChatRoutes(flows, self.incidents, self.consultation)
+
+    def register(self, app: AsyncApp) -> None:
+        """Register middleware, then listeners (bolt runs the first match)."""
+        app.use(self.reject_malformed)
+        app.use(self.skip_redelivered_events)
+        app.error(self.on_error)
+        for routes in (self.incidents, self.aftercare, self.consultation):
+            routes.register(app)
+        app.action(ids.ANY_ACTION)(self.not_available)  # last: only ids no listener above knows
+        self.chat.register(app)
+
+    async def reject_malformed(self, body, next):
+        """Answer 400 to a signed request whose shape is not Slack's (runs after verification)."""
+        try:
+            parse.check_envelope(body)
+        except parse.MalformedPayload as problem:
+            log.warning("malformed Slack payload: %s", problem)
+            return BoltResponse(status=400, body="")
+        return await next()
+
+    async def skip_redelivered_events(self, body, next):
+        """Acknowledge an Events API retry (same event_id) without handling it twice."""
+        if body.get("type") == "event_callback" and not self._seen.first_time(body.get("event_id", "")):
+            return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
+        return await next()
+
+    async def on_error(self, error, response):
+        """Map parse errors raised before ack to 400; log everything else (without content)."""
+        if isinstance(error, parse.MalformedPayload) and response is not None:
+            log.warning("malformed Slack payload: %s", error)
+            return BoltResponse(status=400, body="")
+        log.error("Slack listener failed: %s", failure(error))
+        return None
+
+    async def not_available(self, ack, body, client: AsyncWebClient):
+        """Answer a button this version does not know (e.g. on an old message) instead of failing."""
+        click = parse.button_click(body)
+        await ack()
+        await respond.to_clicker(client, click, self._text("slack.action.unavailable"))

@@ -1,0 +1,102 @@
+"""Incident listeners: the report modal, the alert's Acknowledge button, SOS and help answers.
+
+Slack drops an interaction that is not acknowledged within 3 s, and a modal can only be
+opened with a trigger_id for 3 s, so every listener acks (or opens the modal) before slow work.
+"""
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import ids, parse, respond
+from adapters.slack.render import views
+from adapters.slack.respond import ListenerGroup, failure
+from flows.cards import ActionId, Card
+from flows.commands import CommandKind
+from flows.i18n import local_time
+from flows.model import Actor
+
+log = logging.getLogger(__name__)
+
+
+class IncidentRoutes(ListenerGroup):
+    """Bind `flows.incidents` to the report modal, alert buttons and the report button."""
+
+    def register(self, app: AsyncApp) -> None:
+        app.view_submission(ids.REPORT_CALLBACK)(self.submit_report)
+        app.action(ids.action_pattern(ActionId.ACKNOWLEDGE))(self.acknowledge)
+        app.action(ids.action_pattern(ActionId.OPEN_REPORT))(self.open_report)
+
+    # -- answers the chat routes give ------------------------------------------------------
+    async def sos(self, actor: Actor, place: str, *, request_key: str) -> dict:
+        """Raise an SOS; if it could not be recorded, still tell the person to call 110."""
+        try:
+            card = await self._flows.incidents.raise_sos(actor, place, locale=self.locale, request_key=request_key)
+        except Exception as error:
+            log.error("SOS could not be recorded: %s", failure(error))
+            return self._text("slack.error.sos")
+        return views.card_message(card)
+
+    def answer(self, kind: CommandKind) -> Card:
+        """The help card for `help` (or nothing typed); else the unknown-command card."""
+        if kind in (CommandKind.HELP, CommandKind.EMPTY):
+            return self._flows.incidents.help_card(self.locale)
+        return self._flows.incidents.unknown_command_card(self.locale)
+
+    async def open_report_form(self, client: AsyncWebClient, trigger_id: str, *, context: str,
+                               in_view: str = "") -> bool:
+        view = views.report_modal(self._flows.incidents.report_form(self.locale, context=context), locale=self.locale)
+        return await respond.open_modal(client, trigger_id, view, in_view=in_view)
+
+    # -- the report modal ------------------------------------------------------------------
+    async def submit_report(self, ack, body):
+        """Store the report and show the confirmation, or show inline errors."""
+        submission = parse.view_submission(body)
+        try:
+            outcome = await self._flows.incidents.submit_report(
+                submission.actor, submission.raw, locale=self.locale,
+                request_key=f"slack:view:{submission.view_id}", context=submission.context)
+        except Exception as error:
+            log.error("report could not be stored: %s", failure(error))
+            await ack(response_action="errors", errors=self._errors(submission, {"": self._t()("slack.error.save")}))
+            return
+        if outcome.errors:
+            await ack(response_action="errors", errors=self._errors(submission, outcome.errors))
+        elif outcome.card is not None:
+            await ack(response_action="update", view=views.confirmation_view(outcome.card, locale=self.locale))
+        else:
+            await ack()
+
+    def _errors(self, submission: parse.ViewSubmission, errors: dict[str, str]) -> dict[str, str]:
+        spec = self._flows.incidents.report_form(self.locale, context=submission.context)
+        return views.errors_for([f.id for f in spec.fields], errors)
+
+    # -- buttons -----------------------------------------------------------------------------
+    async def acknowledge(self, ack, body, client: AsyncWebClient):
+        """Acknowledge an alert; the outbox then updates every posted copy."""
+        click = parse.button_click(body)
+        incident_id = parse.incident_id(click.value)
+        await ack()
+        t = self._t()
+        try:
+            outcome = await self._flows.incidents.acknowledge(incident_id, click.actor, locale=self.locale)
+        except Exception as error:  # the alert keeps escalating; the manager must know the click did not count
+            log.error("acknowledgement of incident %s failed: %s", incident_id, failure(error))
+            await respond.to_clicker(client, click, self._text("slack.error.generic"))
+            return
+        if outcome is None:
+            await respond.to_clicker(client, click, self._text("slack.ack.unknown"))
+        elif not outcome.first:
+            incident = outcome.incident
+            when = local_time(incident.acknowledged_at, self._flows.policy.timezone)
+            await respond.to_clicker(client, click, views.text_message(
+                t("slack.ack.already", who=incident.acknowledged_by, at=when)))
+
+    async def open_report(self, ack, body, client: AsyncWebClient):
+        """Open the report form from a button (help card, SOS card, DM prompt, confirmation)."""
+        click = parse.button_click(body)
+        await ack()
+        if not await self.open_report_form(client, click.trigger_id, context=click.value, in_view=click.view_id):
+            await respond.to_clicker(client, click, self._text("slack.error.modal"))

@@ -1,0 +1,238 @@
+"""Microsoft Teams adapter: POST /api/messages on the shared aiohttp app, plus a Notifier.
+
+`TeamsBot` routes each activity to the capability's routes: messages to chat.py, forms in
+dialogs (task/fetch opens the one its button names, task/submit routes by form id) and the
+other buttons (Action.Execute, adaptiveCard/action, routed by verb) to incidents.py,
+aftercare.py and consultation.py. Every message, invoke, install and conversationUpdate
+refreshes the stored conversation reference, so cards can be posted proactively later.
+
+Every botbuilder import stays inside adapters/teams/ (the SDK is archived; moving to the
+Microsoft 365 Agents SDK must touch only this folder).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from http import HTTPStatus
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse, TurnContext, serializer_helper
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
+from botbuilder.schema.teams import TaskModuleRequest, TaskModuleResponse
+from msrest.exceptions import DeserializationError
+from msrest.serialization import Model
+
+from adapters.teams import ids, parse, references
+from adapters.teams.aftercare import AftercareRoutes
+from adapters.teams.auth import KeysUnavailable, StrictAuthentication
+from adapters.teams.chat import ChatRoutes
+from adapters.teams.config import BotFrameworkConfig, load_config
+from adapters.teams.consultation import ConsultationRoutes
+from adapters.teams.incidents import IncidentRoutes
+from adapters.teams.notifier import SystemClock, TeamsNotifier
+from adapters.teams.parse import MalformedActivity
+from adapters.teams.privacy import failure, quiet_vendor_loggers
+from adapters.teams.render import activities
+from flows.app import Flows
+from flows.cards import ActionId
+from flows.i18n import Translator
+from flows.model import Platform
+from flows.ports import Clock, ConversationDirectory
+
+log = logging.getLogger(__name__)
+
+Opener = Callable[[parse.Turn, str], Awaitable[TaskModuleResponse]]
+Submitter = Callable[[TurnContext, parse.Turn, parse.DialogSubmit], Awaitable[TaskModuleResponse]]
+Button = Callable[[TurnContext, parse.Turn, str], Awaitable[AdaptiveCardInvokeResponse]]
+
+
+class TeamsAdapter:
+    """The Teams side of the app: an aiohttp route, a Notifier, and start-up warm-up."""
+
+    def __init__(self, config: BotFrameworkConfig, auth: StrictAuthentication, adapter: CloudAdapter,
+                 bot: TeamsBot, notifier: TeamsNotifier):
+        self.config = config
+        self.notifier = notifier
+        self._auth = auth
+        self._adapter = adapter
+        self._bot = bot
+
+    def mount(self, app: web.Application) -> None:
+        """Add POST /api/messages to the shared aiohttp app."""
+        app.router.add_post(ids.MESSAGES_PATH, self.handle)
+
+    async def start(self) -> None:
+        """Fetch the OpenID signing keys now, in a thread, so the first request isn't blocked."""
+        if not self.config.auth_enabled:
+            log.warning("Teams runs WITHOUT authentication (local development only)")
+            return
+        try:
+            await self._auth.keys.refresh()
+        except Exception as error:  # not fatal: the next request tries again (in a thread too)
+            log.error("could not fetch Teams signing keys from %s: %s", self._auth.keys.metadata_url, error)
+
+    async def stop(self) -> None:
+        """Nothing to release: connector clients and MSAL sessions are per request/credential."""
+        return None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Authenticate, then process one activity: 401 for any token problem, never 500.
+
+        botbuilder's CloudAdapter.process answers bad tokens with 500 and serialises invoke
+        bodies twice (ActivityHandler already returns a dict), so this does its job.
+        """
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.Response(status=415)
+        try:
+            activity = Activity().deserialize(await request.json())
+        except (ValueError, TypeError, AttributeError, DeserializationError):
+            return web.Response(status=400)
+        if not activity.type:
+            return web.Response(status=400)
+        try:
+            authenticated = await self._auth.authenticate_request(activity, request.headers.get("Authorization", ""))
+        except PermissionError as refusal:
+            log.info("Teams request refused: %s", refusal)
+            return web.Response(status=401)
+        except KeysUnavailable as error:
+            log.error("Teams request not judged: %s", error)
+            return web.Response(status=503, headers={"Retry-After": "5"})
+        try:
+            invoke = await self._adapter.process_activity(authenticated, activity, self._bot.on_turn)
+        except Exception:  # logged by _log_and_raise; aiohttp would log the message and traceback
+            return web.Response(status=500)
+        if invoke is None:
+            return web.Response(status=201)
+        body = serializer_helper(invoke.body) if isinstance(invoke.body, Model) else invoke.body
+        return web.json_response(body, status=invoke.status)
+
+
+def build_teams(flows: Flows, directory: ConversationDirectory, *, app_id: str, password: str,
+                tenant_id: str = "", app_type: str = "MultiTenant", env: Mapping[str, str] | None = None,
+                allow_unauthenticated: bool = False, clock: Clock | None = None) -> TeamsAdapter:
+    """Build the Teams adapter; raise ValueError (saying how to fix it) on bad settings.
+
+    `env` holds the Bot Framework endpoint settings (ToBotFromChannelOpenIdMetadataUrl, …)
+    on top of the process environment, where SSL_CERT_FILE/REQUESTS_CA_BUNDLE and the proxy
+    variables are read too.
+    """
+    env = {**os.environ, **(env or {})}
+    config = load_config(app_id=app_id, password=password, tenant_id=tenant_id, app_type=app_type, env=env,
+                         allow_unauthenticated=allow_unauthenticated)
+    clock = clock or SystemClock()
+    quiet_vendor_loggers()
+    auth = StrictAuthentication(config, env)
+    adapter = CloudAdapter(auth)
+    adapter.on_turn_error = _log_and_raise
+    bot = TeamsBot(flows, directory, clock)
+    notifier = TeamsNotifier(adapter, directory, app_id=config.APP_ID, clock=clock)
+    return TeamsAdapter(config, auth, adapter, bot, notifier)
+
+
+async def _log_and_raise(context: TurnContext, error: Exception) -> None:
+    """Log which activity failed and let the error reach the caller (HTTP 500 or the outbox).
+
+    Without the error's message: it may carry SQL parameters or a URL naming a person's chat.
+    """
+    activity = context.activity
+    kind = getattr(activity.type, "value", activity.type)
+    name = getattr(activity.name, "value", activity.name) or "-"
+    log.warning("Teams %s/%s failed: %s", kind, name, failure(error))
+    raise error
+
+
+class TeamsBot(TeamsActivityHandler):
+    """Route Teams activities to the capability routes; no domain rule lives here."""
+
+    def __init__(self, flows: Flows, directory: ConversationDirectory, clock: Clock):
+        self._flows = flows
+        self._directory = directory
+        self._clock = clock
+        incidents = IncidentRoutes(flows.incidents)
+        aftercare = AftercareRoutes(flows.aftercare)
+        consult = ConsultationRoutes(flows.consultation)
+        self._chat = ChatRoutes(flows, consult)
+        self._refresh = incidents.refresh
+        self._openers: dict[ActionId, Opener] = {
+            ActionId.OPEN_REPORT: incidents.open_report, ActionId.RECORD_FOLLOW_UP: aftercare.open_record,
+            ActionId.CONSULT_REVEAL: consult.open_reveal, ActionId.CONSULT_REPLY: consult.open_reply}
+        self._submitters: dict[str, Submitter] = {
+            incidents.report_form_id: incidents.submit_report, ids.FOLLOW_UP_FORM: aftercare.submit_record,
+            ids.CONSULT_REVEAL_FORM: consult.submit_reveal, ids.CONSULT_REPLY_FORM: consult.submit_reply}
+        self._buttons: dict[ActionId, Button] = {
+            ActionId.ACKNOWLEDGE: incidents.acknowledge, ActionId.SNOOZE_FOLLOW_UP: aftercare.snooze,
+            ActionId.CHECKIN_ANSWER: aftercare.checkin, ActionId.CONSULT_START: consult.start,
+            ActionId.CONSULT_NEW: consult.start_new, ActionId.CONSULT_CLOSE: consult.close}
+
+    async def on_turn(self, turn_context: TurnContext):
+        """Remember where the activity came from, then dispatch it by type."""
+        if references.capturable(turn_context.activity):
+            await self._remember(turn_context)
+        await super().on_turn(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Dispatch an invoke: 400 when it lacks the shape Teams documents, a message on failure."""
+        try:
+            return await super().on_invoke_activity(turn_context)
+        except MalformedActivity as problem:
+            log.warning("malformed Teams invoke %s: %s", turn_context.activity.name, problem)
+            return InvokeResponse(status=HTTPStatus.BAD_REQUEST)
+        except Exception as error:  # logged without its message: it may hold what a person wrote
+            name = turn_context.activity.name
+            log.error("Teams invoke %s failed: %s", name, failure(error))
+            text = Translator(self._turn(turn_context).locale)("teams.error.generic")
+            body = activities.card_notice(text) if name == ids.CARD_ACTION else activities.dialog_message(text)
+            return InvokeResponse(status=HTTPStatus.OK, body=body)
+
+    # -- messages ----------------------------------------------------------------------------
+    async def on_message_activity(self, turn_context: TurnContext):
+        """A chat command, a consultation message or a desk's answer: see chat.py."""
+        await self._chat.message(turn_context, self._turn(turn_context))
+
+    # -- dialogs ---------------------------------------------------------------------------
+    async def on_teams_task_module_fetch(self, turn_context: TurnContext,
+                                         task_module_request: TaskModuleRequest) -> TaskModuleResponse:
+        """Open the dialog the clicked button names (report, record, reveal, reply)."""
+        opened = parse.dialog_open(turn_context.activity)
+        return await self._openers[opened.action](self._turn(turn_context), opened.context)
+
+    async def on_teams_task_module_submit(self, turn_context: TurnContext,
+                                          task_module_request: TaskModuleRequest) -> TaskModuleResponse:
+        """Hand a submitted form to its handler; a form we no longer know is closed with a hint."""
+        turn = self._turn(turn_context)
+        submitted = parse.dialog_submit(turn_context.activity)
+        submit = self._submitters.get(submitted.form_id)
+        if submit is None:
+            return activities.dialog_message(Translator(turn.locale)("teams.dialog.gone"))
+        return await submit(turn_context, turn, submitted)
+
+    # -- Action.Execute buttons ------------------------------------------------------------
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value) -> AdaptiveCardInvokeResponse:
+        """Handle an Action.Execute click, or the card's refresh."""
+        turn = self._turn(turn_context)
+        click = parse.card_click(turn_context.activity)
+        if click.refresh:
+            return await self._refresh(turn_context, turn, click.value)
+        button = self._buttons.get(click.action)
+        if button is None:  # a verb that isn't ours, or a dialog button from an older card
+            return activities.card_notice(Translator(turn.locale)("teams.action.outdated"))
+        return await button(turn_context, turn, click.value)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _turn(self, turn_context: TurnContext) -> parse.Turn:
+        return parse.turn(turn_context.activity, self._flows.policy.locale)
+
+    async def _remember(self, turn_context: TurnContext) -> None:
+        """Store where this activity came from (and a seed for the person, if new)."""
+        activity = turn_context.activity
+        where = self._turn(turn_context).conversation
+        today = references.day_of(self._clock.now())  # see references.py: no time of day is kept
+        reference = references.reference_of(activity, where)
+        if await self._directory.get(Platform.TEAMS, where.key) != reference:  # written only when it changed
+            await self._directory.save(Platform.TEAMS, where.key, reference, today)
+        user_key = parse.actor(activity).user_id
+        if where.kind != parse.PERSONAL and await self._directory.get(Platform.TEAMS, user_key) is None:
+            await self._directory.save(Platform.TEAMS, user_key, references.seed_of(activity, where), today)

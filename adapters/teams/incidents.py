@@ -1,0 +1,72 @@
+"""Incidents in Teams: the report dialog, and the alert's Acknowledge button and refresh."""
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import AdaptiveCardInvokeResponse
+from botbuilder.schema.teams import TaskModuleResponse
+
+from adapters.teams import parse
+from adapters.teams.render import activities
+from adapters.teams.parse import MalformedActivity
+from adapters.teams.privacy import failure
+from flows.i18n import Translator
+from flows.incidents.service import IncidentFlows
+
+log = logging.getLogger(__name__)
+
+
+class IncidentRoutes:
+    """Report an incident (dialog) and acknowledge its alert (Action.Execute)."""
+
+    def __init__(self, incidents: IncidentFlows):
+        self._incidents = incidents
+
+    @property
+    def report_form_id(self) -> str:
+        return self._incidents.report_form(None).id
+
+    async def open_report(self, turn: parse.Turn, context: str) -> TaskModuleResponse:
+        """Open the report dialog (with a fresh nonce: one dialog, at most one incident)."""
+        return activities.open_form(self._incidents.report_form(turn.locale, context=context))
+
+    async def submit_report(self, turn_context: TurnContext, turn: parse.Turn,
+                            submitted: parse.DialogSubmit) -> TaskModuleResponse:
+        """Submit the report: errors re-open the form with them, success closes the dialog."""
+        t = Translator(turn.locale)
+        key = submitted.request_key or turn.request_key
+        try:
+            outcome = await self._incidents.submit_report(turn.actor, submitted.values, locale=turn.locale,
+                                                      request_key=key, context=submitted.context)
+        except Exception as error:
+            log.error("Teams report submission failed: %s", failure(error))
+            return activities.dialog_message(t("teams.error.save"))
+        if outcome.errors:
+            spec = self._incidents.report_form(turn.locale, context=submitted.context)
+            return activities.form_dialog(spec, outcome.errors, nonce=submitted.nonce, values=submitted.data)
+        if outcome.incident is None:  # e.g. completing a report that is gone: the flow says why
+            return activities.card_dialog(outcome.card)
+        # The confirmation card itself reaches the reporter's personal chat through the outbox.
+        return activities.dialog_message(t("teams.report.done", case=outcome.incident.case_no))
+
+    async def acknowledge(self, turn_context: TurnContext, turn: parse.Turn,
+                          value: str) -> AdaptiveCardInvokeResponse:
+        """Acknowledge: return the alert as everyone must now see it (the outbox updates the copies)."""
+        outcome = await self._incidents.acknowledge(_incident_id(value), turn.actor, locale=turn.locale)
+        if outcome is None:
+            return activities.card_notice(Translator(turn.locale)("teams.ack.unknown"))
+        return activities.card_update(outcome.card)
+
+    async def refresh(self, turn_context: TurnContext, turn: parse.Turn, value: str) -> AdaptiveCardInvokeResponse:
+        """The card's refresh: show the alert as it is now."""
+        card = await self._incidents.alert_card(_incident_id(value), locale=turn.locale)
+        if card is None:
+            return activities.card_notice(Translator(turn.locale)("teams.ack.unknown"))
+        return activities.card_update(card)
+
+
+def _incident_id(value: str) -> int:
+    if not value.isdigit():
+        raise MalformedActivity(f"alert action without a numeric incident id: {value[:40]!r}")
+    return int(value)

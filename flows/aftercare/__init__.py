@@ -1,0 +1,1 @@
+"""After-care of incidents: follow-ups, their record forms, the employee's check-in (service: AftercareFlows)."""

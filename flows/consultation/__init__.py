@@ -1,0 +1,1 @@
+"""Anonymous consultation: the case, its desk, its deadlines, anonymity (service: ConsultationFlows)."""

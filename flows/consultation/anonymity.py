@@ -1,0 +1,42 @@
+"""What keeps consultations anonymous: case codes, sealed addresses, scrubbed text, digests.
+
+The dispatcher opens a sealed address only at send time, so the outbox never stores an
+employee's user id (sealed cards: flows.payloads).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read out and type
+CODE_RE = re.compile(rf"^C-[{CODE_ALPHABET}]{{4}}$")
+SEALED_PREFIX = "consultation:"  # outbox address of the employee: opened only at send time
+TEXT_MAX = 3000
+_MENTION = re.compile(r"<[@!#][^>]*>|<at>.*?</at>", re.IGNORECASE | re.DOTALL)  # Slack <@U…>, Teams <at>…</at>
+
+
+def draw_code() -> str:
+    return "C-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
+
+
+def sealed_address(consultation_id: int) -> str:
+    return f"{SEALED_PREFIX}{consultation_id}"
+
+
+def sealed_id(address: str) -> int | None:
+    """The consultation behind a sealed outbox address, or None for an ordinary address."""
+    rest = address[len(SEALED_PREFIX):] if address.startswith(SEALED_PREFIX) else ""
+    return int(rest) if rest.isdigit() else None
+
+
+def clean_text(text: str) -> str:
+    """Drop mentions (they carry user ids) and cap the length."""
+    return _MENTION.sub("@…", text or "").strip()[:TEXT_MAX]
+
+
+def request_digest(request_key: str) -> str:
+    """Hash an adapter's request key: whatever it contains never lands in a table."""
+    return hashlib.sha256((request_key or uuid.uuid4().hex).encode()).hexdigest()[:24]

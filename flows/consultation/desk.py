@@ -1,0 +1,41 @@
+"""Posting to the consultation desk: the unit's consultation targets, HR when it has none.
+
+Every desk card is sealed in the outbox; `thread=True` adds the case id, so that an answer in
+the thread of the posted card reaches the case (see `Consultations.by_thread`).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flows.cards import Card
+from flows.i18n import Translator
+from flows.model import AuditEvent, Consultation, Delivery, DeliveryKind, Role
+from flows.payloads import sealed_payload
+from flows.policy import Policy, extra_targets
+from flows.ports import Transaction
+
+
+def desk_translator(policy: Policy) -> Translator:
+    """The desk reads the policy's language (it is a shared channel, not one reader)."""
+    return Translator(policy.locale)
+
+
+async def to_desk(tx: Transaction, policy: Policy, consultation: Consultation, card: Card, key: str,
+                  now: datetime) -> None:
+    """Post to the unit's consultation targets (HR when there is none: never silently dropped)."""
+    extra = extra_targets(await tx.bindings.all())
+    if not await post_to_role(tx, policy, consultation, Role.CONSULTATION, card, key, now, extra, thread=True):
+        await tx.audit.add(AuditEvent(now, "no_targets", detail=f"consultation ({consultation.code})"))
+        await post_to_role(tx, policy, consultation, Role.HR, card, key, now, extra, thread=True)
+
+
+async def post_to_role(tx: Transaction, policy: Policy, consultation: Consultation, role: Role, card: Card, key: str,
+                       now: datetime, extra, *, thread: bool) -> bool:
+    """Queue a card to every target of a role; `thread`: HR may answer in its thread."""
+    targets = policy.targets_of(consultation.unit_id, role, extra)
+    payload = sealed_payload(tx.secrets, card, **({"consultation_id": consultation.id} if thread else {}))
+    for target in targets:
+        await tx.outbox.add(Delivery(
+            kind=DeliveryKind.CARD, target=target, role=role, payload=payload, next_attempt_at=now,
+            dedupe_key=f"consult:{consultation.id}:{key}:{role.value}:{target.platform.value}:{target.address}"))
+    return bool(targets)

@@ -1,0 +1,1 @@
+"""Incidents: the report form, risk assessment, escalation, SOS and help (service: IncidentFlows)."""
