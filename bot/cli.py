@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
 from pathlib import Path
 
-from bot import cli_reports
+from bot import cli_incidents, cli_reports
 from bot.config import ConfigError, Settings
 from bot.policy_file import load_policy
 
@@ -23,12 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check-config", help="check the environment and the policy file without starting")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
-    incidents = sub.add_parser("incidents", help="incident records")
-    incidents.add_argument("action", choices=["list", "export"],
-                           help="list: one line per incident; export: every field and its history as JSON")
-    incidents.add_argument("--json", action="store_true", help="print JSON (id, unit, level, status, created, acknowledged)")
-    incidents.add_argument("--include-sensitive", action="store_true",
-                           help="export: include the responder's feelings and support needs (HR only)")
+    cli_incidents.register(sub)
     audit = sub.add_parser("audit", help="audit trail")
     audit.add_argument("action", choices=["verify"], help="check the hash chain of the audit log")
     cli_reports.register(sub)
@@ -99,23 +93,6 @@ def _db(args) -> int:
     return 0
 
 
-def _incidents(args) -> int:
-    from bot.export import export_incidents, list_incidents
-
-    if args.action == "export":
-        rows = asyncio.run(export_incidents(Settings.from_env(), include_sensitive=args.include_sensitive))
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return 0
-    rows = asyncio.run(list_incidents(Settings.from_env()))
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-    else:
-        for row in rows:
-            print(f"{row['case_no']}\t{row['level']}\t{row['status']}\t{row['unit']}\t{row['created']}\t"
-                  f"{row['acknowledged'] or '-'}")
-    return 0
-
-
 def _audit(args) -> int:
     from bot.export import verify_audit
 
@@ -142,7 +119,7 @@ def _teams_package(args) -> int:
     return 0
 
 
-COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": _incidents, "audit": _audit,
+COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": cli_incidents.run, "audit": _audit,
             "teams-package": _teams_package, "report": cli_reports.run}
 
 if __name__ == "__main__":

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import ConfigError, Settings
 from bot.export import _database
+from bot.operator import operator
 from flows.model import AuditEvent
 from flows.policy import Policy
 from flows.reports.build import build_monthly_report
@@ -15,14 +15,6 @@ from flows.reports.model import MonthlyReport
 from flows.reports.period import Month
 from flows.reports.reading import read_records
 from storage.reports import SqlReports
-
-
-def operator() -> str:
-    """Who ran the command, for the audit trail (the OS account)."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return "cli:unknown"
 
 
 @dataclass(frozen=True)

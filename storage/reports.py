@@ -15,6 +15,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.model import AuditEvent, Consultation, ConsultationStatus, FollowUp, FollowUpStatus, Incident, Platform, Role
+from flows.reports.filters import IncidentFilter
 from flows.reports.model import AuditCheck
 from storage.audit import SqlAudit
 from storage.crypto import Sealer
@@ -43,6 +44,23 @@ class SqlReports:
             or_(IncidentRow.created_at >= since, IncidentRow.status != "closed", IncidentRow.id.in_(closed_late)))
         if unit_ids is not None:
             query = query.where(IncidentRow.unit_id.in_(list(unit_ids)))
+        rows = (await self._session.exec(query.order_by(IncidentRow.created_at, IncidentRow.id))).all()
+        converter = SqlIncidents(self._session, self._sealer)
+        return [converter._to_model(r, include_sensitive=include_sensitive) for r in rows]
+
+    async def matching(self, chosen: IncidentFilter, *, include_sensitive: bool = False) -> list[Incident]:
+        """Incidents reported in the filter's period, units, levels and statuses, oldest first."""
+        query = select(IncidentRow)
+        if chosen.since is not None:
+            query = query.where(IncidentRow.created_at >= chosen.since)
+        if chosen.until is not None:
+            query = query.where(IncidentRow.created_at < chosen.until)
+        if chosen.units is not None:
+            query = query.where(IncidentRow.unit_id.in_(list(chosen.units)))
+        if chosen.levels is not None:
+            query = query.where(IncidentRow.level.in_(sorted(int(v) for v in chosen.levels)))
+        if chosen.statuses is not None:
+            query = query.where(IncidentRow.status.in_(sorted(v.value for v in chosen.statuses)))
         rows = (await self._session.exec(query.order_by(IncidentRow.created_at, IncidentRow.id))).all()
         converter = SqlIncidents(self._session, self._sealer)
         return [converter._to_model(r, include_sensitive=include_sensitive) for r in rows]

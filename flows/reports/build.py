@@ -124,6 +124,14 @@ def build_monthly_report(policy: Policy, month: Month, unit_id: str | None, reco
     )
 
 
+def incident_table(policy: Policy, incidents: Sequence[Incident], *, locale: str | None = None,
+                   include_sensitive: bool = False) -> Table:
+    """Every report-form field of these incidents, localized (the CSV of `incidents export`)."""
+    records = ReportRecords(tuple(incidents), (), (), (), AuditCheck(0, None, None, None))
+    return _View(policy, Translator(locale or policy.locale), policy.timezone, records,
+                 include_sensitive).incident_table(incidents)
+
+
 class _View:
     """Localize records into rows (one method per table)."""
 
