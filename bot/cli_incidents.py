@@ -79,8 +79,13 @@ def run(args) -> int:
             table = incident_table(policy, incidents, include_sensitive=args.include_sensitive)
         else:
             table = Table("incidents", "", _headers(t), tuple(tuple(_cell(r, k, t) for k in TABLE_KEYS) for r in rows))
-        sys.stdout.buffer.write(render_csv(table))
-        sys.stdout.flush()
+        data = render_csv(table)
+        if hasattr(sys.stdout, "buffer"):  # bytes as rendered: the BOM and CRLF reach the file untouched
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(data.decode("utf-8"))
     else:
         print(_table(rows, t, aligned=terminal))
     return 0
