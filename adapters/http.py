@@ -5,6 +5,7 @@ authority: honour HTTPS_PROXY/NO_PROXY and SSL_CERT_FILE/REQUESTS_CA_BUNDLE ever
 """
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 import urllib.request
@@ -18,8 +19,22 @@ def ca_file(env: Mapping[str, str] | None = None) -> str | None:
 
 
 def ssl_context(env: Mapping[str, str] | None = None) -> ssl.SSLContext:
-    """Build a client TLS context that trusts the configured CA bundle (or the system's)."""
-    return ssl.create_default_context(cafile=ca_file(env))
+    """Build a client TLS context that trusts the configured CA bundle (or the system's).
+
+    Reading a CA bundle costs ~50 ms of CPU, so contexts are shared (read-only) while the
+    bundle file is unchanged; a replaced or edited bundle gets a new context.
+    """
+    path = ca_file(env)
+    try:
+        stat = os.stat(path) if path else None
+    except OSError:  # missing: create_default_context raises the clear error
+        return ssl.create_default_context(cafile=path)
+    return _shared_context(path, stat and (stat.st_ino, stat.st_size, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_context(path: str | None, version: tuple | None) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=path)
 
 
 def proxy_for(url: str, env: Mapping[str, str] | None = None) -> str | None:

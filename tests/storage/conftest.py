@@ -25,6 +25,10 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
+# A throwaway cluster need not survive a crash: no fsync, so its commits cost no disk flush.
+THROWAWAY = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     if os.environ.get("KASUHARA_TEST_POSTGRES_URL"):
@@ -41,7 +45,7 @@ def postgres_url():
     port = _free_port()
     subprocess.run(_as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
                    check=True, capture_output=True)
-    subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-o", f"-p {port} -k {base} -h 127.0.0.1", "-w",
+    subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-o", f"-p {port} -k {base} -h 127.0.0.1 {THROWAWAY}", "-w",
                                  "-l", str(base / "log"), "start"]), check=True, capture_output=True)
     try:
         subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-c", "CREATE DATABASE kasuhara"],
