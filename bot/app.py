@@ -116,7 +116,7 @@ def prepare_database(url: str) -> None:
 
 
 async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | None = None,
-                        sweep_interval: float = SWEEP_INTERVAL_S) -> Runtime:
+                        sweep_interval: float = SWEEP_INTERVAL_S, tryout=None, web_limits=None) -> Runtime:
     """Wire everything together; the database is created/checked first."""
     await asyncio.to_thread(prepare_database, settings.database_url)
     clock = clock or SystemClock()
@@ -145,6 +145,10 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
         teams.mount(web_app)
         notifiers[Platform.TEAMS] = teams.notifier
         adapters.append(teams)
+    web_pages = _web_pages(settings, flows, store, clock, tryout, web_limits)
+    web_pages.mount(web_app)
+    notifiers[Platform.WEB] = web_pages.notifier
+    adapters.append(web_pages)
     dispatcher = Dispatcher(store, notifiers, policy, clock)
     sweep = TimerSweep(store, clock)
     for kind, handler in flows.timer_handlers().items():
@@ -156,6 +160,23 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
 
 
 RUNTIME_KEY = web.AppKey("runtime", Runtime)
+
+
+def _web_pages(settings: Settings, flows: Flows, store: Database, clock: Clock, tryout, limits):
+    """The web adapter: report links, SOS, receipts, anonymous consultation (and the try-out console)."""
+    from adapters.web import Limits, build_web
+    from storage.web_inbox import SqlWebInbox
+
+    return build_web(flows, SqlWebInbox(store), secret=settings.secret_key, clock=clock,
+                     public_url=settings.public_url, tryout=tryout,
+                     limits=limits or Limits(trust_proxy=settings.trust_proxy))
+
+
+async def open_flows(settings: Settings, policy: Policy):
+    """The flows on the configured database without serving (CLI commands); return (flows, close)."""
+    await asyncio.to_thread(prepare_database, settings.database_url)
+    store = Database(settings.database_url, Sealer(settings.secret_key))
+    return Flows(Dependencies(policy, store, SystemClock())), store.close
 
 
 async def _healthz(request: web.Request) -> web.Response:

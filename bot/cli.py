@@ -8,8 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-from bot import cli_incidents, cli_reports
+from bot import cli_incidents, cli_reports, cli_web
 from bot.config import ConfigError, Settings
+from bot.tryout import serve_tryout, tryout_allowed
 from bot.policy_file import load_policy
 
 log = logging.getLogger("kasuhara")
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     cli_reports.register(sub)
     package = sub.add_parser("teams-package", help="write the Teams app package (zip) to upload")
     package.add_argument("--out", default="kasuhara-teams.zip")
+    cli_web.register(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_vendor_loggers()
@@ -52,6 +54,8 @@ def quiet_vendor_loggers() -> None:
 
 def _serve(args) -> int:
     settings = Settings.from_env()
+    if tryout_allowed(settings):  # no Slack/Teams credentials: the local try-out, never a half-configured bot
+        return asyncio.run(serve_tryout(settings)) or 0
     policy = load_policy(settings.config_path)
     problems = settings.problems()
     if problems:
@@ -120,7 +124,7 @@ def _teams_package(args) -> int:
 
 
 COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": cli_incidents.run, "audit": _audit,
-            "teams-package": _teams_package, "report": cli_reports.run}
+            "teams-package": _teams_package, "report": cli_reports.run, "web": cli_web.run}
 
 if __name__ == "__main__":
     sys.exit(main())

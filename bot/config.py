@@ -41,6 +41,8 @@ class Settings:
     teams_app_type: str = "MultiTenant"
     teams_allow_unauthenticated: bool = False  # KASUHARA_TEAMS_LOCAL_DEV=1: local development only
     teams_enabled: bool = False
+    public_url: str = ""  # KASUHARA_PUBLIC_URL: the https address of the web pages (report links)
+    trust_proxy: bool = False  # KASUHARA_TRUST_PROXY=1: client address from X-Forwarded-For (rate limits)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -70,6 +72,8 @@ class Settings:
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
             slack_app_token=env.get("SLACK_APP_TOKEN", ""),
             slack_api_url=env.get("SLACK_API_URL", ""),
+            public_url=env.get("KASUHARA_PUBLIC_URL", "").strip().rstrip("/"),
+            trust_proxy=env.get("KASUHARA_TRUST_PROXY", "").lower() in ("1", "true", "yes"),
             teams_app_id=env.get("TEAMS_APP_ID", ""),
             teams_app_password=env.get("TEAMS_APP_PASSWORD", ""),
             teams_app_tenant_id=env.get("TEAMS_APP_TENANT_ID", ""),
@@ -101,6 +105,9 @@ class Settings:
         if self.teams_app_type == "SingleTenant" and self.teams_enabled and not self.teams_app_tenant_id:
             found.append("environment: TEAMS_APP_TYPE=SingleTenant needs TEAMS_APP_TENANT_ID. Fix: set it to "
                          "your Microsoft Entra tenant id.")
+        if self.public_url and not self.public_url.startswith(("https://", "http://")):
+            found.append(f"environment: KASUHARA_PUBLIC_URL={self.public_url!r} is not a URL. Fix: set the https "
+                         "address your reverse proxy serves kasuhara at, e.g. https://kasuhara.example.co.jp")
         return found
 
     def teams_endpoint_settings(self) -> dict[str, str]:

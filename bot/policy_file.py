@@ -137,7 +137,9 @@ def _targets(r: _Reader, key: str, value: object) -> tuple[Target, ...]:
         try:
             platform = Platform(platform_name)
         except ValueError:
-            raise r.fail(f"{key}.{platform_name}", "unknown platform", "use slack or teams") from None
+            platform = None
+        if platform not in (Platform.SLACK, Platform.TEAMS):  # web pages have no channels to name
+            raise r.fail(f"{key}.{platform_name}", "unknown platform", "use slack or teams")
         if isinstance(ids, str):
             ids = [ids]
         if not isinstance(ids, list):

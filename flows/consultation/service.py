@@ -87,6 +87,19 @@ class ConsultationFlows:
         self._wake()
         return [cards.relayed_card(current, t)]
 
+    def offer_card(self, *, locale: str | None) -> Card:
+        """The offer a DM without an open case gets: anonymity notice and one start per desk (the web's start page)."""
+        return cards.offer_card(self._desks(), self.policy, self._t(locale))
+
+    async def case_of(self, actor: Actor, code: str | None = None) -> Consultation | None:
+        """The actor's case with this code (None unless it is theirs), or their newest open case."""
+        async with self._store.transaction() as tx:
+            if code is None:
+                return await tx.consultations.current_for(actor)
+            if not CODE_RE.match(code.upper()):
+                return None
+            return await self._owned(tx, actor, code.upper())
+
     async def start(self, actor: Actor, value: str = "", *, locale: str | None) -> Card:
         """CONSULT_START (value: unit id of the desk): open a case, or show the open one."""
         t = self._t(locale)

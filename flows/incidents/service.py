@@ -14,6 +14,7 @@ from flows.forms import FormSpec, RawValues, validate
 from flows.i18n import Translator, normalize_locale
 from flows.incidents import escalation, messages
 from flows.incidents.help import help_card
+from flows.incidents.links import ReportLinkFlows
 from flows.incidents.report_form import CONTACT_CHANNEL_FIELD, EDIT_PREFIX, SOS_PREFIX, build_report_form
 from flows.incidents.risk import assess
 from flows.incidents.sos import sos_card, sos_step
@@ -76,6 +77,7 @@ class IncidentFlows:
         self._clock = deps.clock
         self._wake = deps.wake
         self._on_opened = on_opened
+        self.links = ReportLinkFlows(deps)  # report links per unit, receipt codes (web)
 
     def timer_handlers(self) -> dict[TimerKind, TimerHandler]:
         """Handlers to register on `flows.timers.TimerSweep.on`."""
@@ -93,8 +95,12 @@ class IncidentFlows:
 
     # -- reporting -------------------------------------------------------------------------
     async def submit_report(self, actor: Actor, raw: RawValues, *, locale: str | None, request_key: str,
-                            context: str = "") -> ReportOutcome:
-        """Validate, assess, store and alert — or return inline errors and store nothing."""
+                            context: str = "", receipt: str = "") -> ReportOutcome:
+        """Validate, assess, store and alert — or return inline errors and store nothing.
+
+        `receipt`: a code (links.draw_receipt) stored with the report in the same transaction,
+        for a reporter without a chat account to come back with (the web).
+        """
         t = self._t(locale)
         now = self._clock.now()
         checked = validate(self.report_form(locale, context=context), raw, t, now)
@@ -107,27 +113,37 @@ class IncidentFlows:
                 known = await tx.requests.seen(request_key)
                 if known is not None:
                     incident = await tx.incidents.get(known)
+                    await _keep_receipt(tx, receipt, incident.id, now)
                     return ReportOutcome(card=self._confirmation(incident, t), incident=incident, duplicate=True)
                 draft = self._draft(actor, checked.values, context)
                 incident = await self._open(tx, draft, self.policy.escalation[draft.level], now, request_key)
+                await _keep_receipt(tx, receipt, incident.id, now)
                 card = self._confirmation(incident, t)
                 await self._send_private(tx, actor, card, f"confirm:{incident.id}")
         except DuplicateRequest:  # the same request committed concurrently: answer with that one
             async with self._store.transaction() as tx:
                 incident = await tx.incidents.get(await tx.requests.seen(request_key))
+                await _keep_receipt(tx, receipt, incident.id, now)
             return ReportOutcome(card=self._confirmation(incident, t), incident=incident, duplicate=True)
         self._wake()
         return ReportOutcome(card=card, incident=incident)
 
-    async def raise_sos(self, actor: Actor, place: str, *, locale: str | None, request_key: str) -> Card:
-        """Alert the field manager and leader at once; no form; the report can follow."""
+    async def raise_sos(self, actor: Actor, place: str, *, locale: str | None, request_key: str,
+                        unit_id: str | None = None, receipt: str = "") -> Card:
+        """Alert the field manager and leader at once; no form; the report can follow.
+
+        `unit_id`: where it happens when the adapter knows (a unit's report link); else the
+        reporter's last unit. `receipt`: as for submit_report.
+        """
         t = self._t(locale)
         now = self._clock.now()
         async with self._store.transaction() as tx:
             known = await tx.requests.seen(request_key)
             if known is not None:
+                await _keep_receipt(tx, receipt, known, now)
                 return sos_card(await tx.incidents.get(known), self.policy, t)
-            unit_id = await tx.incidents.last_unit_of(actor.key)
+            if not unit_id or not self.policy.has_unit(unit_id):
+                unit_id = await tx.incidents.last_unit_of(actor.key)
             if not unit_id or not self.policy.has_unit(unit_id):
                 unit_id = self.policy.default_unit.id
             draft = IncidentDraft(unit_id=unit_id, reporter=actor, occurred_at=now, contact_channel="",
@@ -135,6 +151,7 @@ class IncidentFlows:
                                   assessed_level=RiskLevel.L4, reasons=("sos",), place=place.strip()[:200],
                                   is_sos=True)
             incident = await self._open(tx, draft, sos_step(self.policy), now, request_key)
+            await _keep_receipt(tx, receipt, incident.id, now)
         self._wake()
         return sos_card(incident, self.policy, t)
 
@@ -248,6 +265,13 @@ class IncidentFlows:
             prevention=values.get("prevention") or "", feelings_support=values.get("feelings_support") or "",
             sos_of=sos_of,
         )
+
+
+
+async def _keep_receipt(tx: Transaction, receipt: str, incident_id: int, now: datetime) -> None:
+    """Store a receipt code with its report (a resent form stores its new code for the same report)."""
+    if receipt and not await tx.receipts.add(receipt, incident_id, now):
+        raise ValueError("receipt code already taken: draw another with links.draw_receipt")
 
 
 def _context_id(context: str) -> int | None:

@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,19 @@ class Browser:
         return self.driver.current_url
 
     async def text(self) -> str:
-        return await self.run(lambda: self.driver.find_element("tag name", "body").text)
+        return await self.run(self._retry, lambda: self.driver.find_element("tag name", "body").text)
+
+    def _retry(self, read):
+        """Read the page; retry when Chromium is still swapping the document in (a new page just loaded)."""
+        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+        for attempt in range(5):
+            try:
+                return read()
+            except (StaleElementReferenceException, WebDriverException):
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
 
     async def title(self) -> str:
         return await self.run(lambda: self.driver.title)
@@ -119,11 +132,24 @@ class Browser:
         await self.run(_check)
 
     async def click(self, css: str) -> None:
+        """Click a button or link and wait for the page it leads to."""
         def _click():
             element = self.driver.find_element("css selector", css)
             self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-            element.click()
+            self._navigate(element.click)
         await self.run(_click)
+
+    def _navigate(self, action) -> None:
+        from selenium.common.exceptions import WebDriverException
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.wait import WebDriverWait
+
+        old = self.driver.find_element("tag name", "html")
+        action()
+        WebDriverWait(self.driver, 15, ignored_exceptions=(WebDriverException,)).until(
+            expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 15).until(
+            lambda d: d.execute_script("return document.readyState") == "complete")
 
     async def click_text(self, text: str, tag: str = "button") -> None:
         """Click the first `tag` whose visible text contains `text` (what a person sees)."""
@@ -131,7 +157,7 @@ class Browser:
             for element in self.driver.find_elements("css selector", tag):
                 if text in element.text or text == (element.get_attribute("value") or ""):
                     self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-                    element.click()
+                    self._navigate(element.click)
                     return
             raise AssertionError(f"no <{tag}> showing {text!r} on {self.driver.current_url}")
         await self.run(_click)
