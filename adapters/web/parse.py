@@ -55,17 +55,17 @@ def code(form: MultiDict, field: str) -> str:
 
 
 def receipt_code(text: str) -> str:
-    """Receipt codes are shown as R-XXXX-XXXX-XXXX-XXXX; accept them with or without the dashes."""
+    """Receipt codes are shown as R-XXXX-XXXX-XXXX-XXXX; accept them with or without the dashes and the R."""
     body = "".join(c for c in text.upper() if c.isalnum())
-    if body.startswith("R"):
+    if len(body) == 17 and body.startswith("R"):
         body = body[1:]
-    groups = [body[i:i + 4] for i in range(0, len(body), 4)]
-    return "R-" + "-".join(groups) if body else ""
+    return "R-" + "-".join(body[i:i + 4] for i in range(0, len(body), 4)) if body else ""
 
 
 def case_code(text: str) -> str:
+    """Case codes are shown as C-XXXX; accept them with or without the dash and the C."""
     body = "".join(c for c in text.upper() if c.isalnum())
-    return "C-" + body[1:] if body.startswith("C") else "C-" + body
+    return "C-" + (body[1:] if len(body) == 5 and body.startswith("C") else body)
 
 
 def new_passphrase() -> str:

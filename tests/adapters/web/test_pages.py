@@ -82,3 +82,16 @@ def test_the_page_names_its_language_and_offers_the_other():
     html = render("home.html", consult_url="/consult", status_url="/receipt")
     assert '<html lang="ja">' in html and 'href="/x?lang=en" lang="en"' in html
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+
+
+def test_codes_are_accepted_as_people_type_them_on_a_phone():
+    from multidict import MultiDict
+
+    from adapters.web.parse import case_code, code, passphrase, receipt_code
+
+    typed = MultiDict(code="ｒ－ｍｈ４ｇ ｘｚｒｖ-tcyz-r8cb ")  # full-width, spaces, lower case
+    assert receipt_code(code(typed, "code")) == "R-MH4G-XZRV-TCYZ-R8CB"
+    assert receipt_code("RMH4GXZRVTCYZR8CB") == receipt_code("MH4GXZRVTCYZR8CB") == "R-MH4G-XZRV-TCYZ-R8CB"
+    assert receipt_code("R-RAAA-BBBB-CCCC-DDDD") == receipt_code("RAAABBBBCCCCDDDD") == "R-RAAA-BBBB-CCCC-DDDD"
+    assert case_code("c-7kq2") == case_code("7KQ2") == "C-7KQ2" and case_code("CKQ2") == "C-CKQ2"
+    assert passphrase("abcd efgh-ijkl mnop") == "ABCD-EFGH-IJKL-MNOP"
