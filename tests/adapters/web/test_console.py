@@ -80,3 +80,32 @@ async def test_moving_time_on_brings_the_72_hour_follow_up_and_record_closes_it(
     async with runtime.store.transaction() as tx:
         follow_up = await tx.follow_ups.get(int(value))
     assert follow_up.recorded_at is not None
+
+
+async def test_an_alert_nobody_acknowledges_escalates_to_the_next_inbox_and_snooze_works(console):
+    runtime, session = console
+    html = await page(session, "GET", "/tryout")
+    report_url = re.search(r'href="(/r/[^"]+)"', html).group(1)
+    form = await page(session, "GET", report_url)
+    occurred = re.search(r'name="occurred_at" type="datetime-local" value="([^"]+)"', form).group(1)
+    await page(session, "POST", report_url, {**hidden_fields(form), **REQUIRED, "occurred_at": occurred})
+    await runtime.drain()
+    assert "まだ何も届いていません" in await page(session, "GET", "/tryout/inbox/honsha/division_head")
+    for seconds in (15 * 60, 72 * 3600):  # L2: 15 minutes to acknowledge, then the division head
+        console_page = await page(session, "GET", "/tryout")
+        async with session.post("/tryout/clock", data={**hidden_fields(console_page), "seconds": str(seconds)},
+                                allow_redirects=False) as response:
+            assert response.status == 303
+        await runtime.tick()
+        await runtime.drain()
+        if seconds == 15 * 60:
+            escalated = await page(session, "GET", "/tryout/inbox/honsha/division_head")
+            assert "K-" in escalated and "確認して対応する" in escalated
+    inbox = await page(session, "GET", "/tryout/inbox/honsha/hr")
+    value = re.search(r'name="action" value="snooze_follow_up"><input type="hidden" name="value" value="(\d+)"',
+                      inbox).group(1)
+    snoozed = await page(session, "POST", "/tryout/inbox/honsha/hr/act",
+                         {**hidden_fields(inbox), "action": "snooze_follow_up", "value": value})
+    async with runtime.store.transaction() as tx:
+        follow_up = await tx.follow_ups.get(int(value))
+    assert follow_up.snoozed_until is not None and "受信箱" in snoozed

@@ -99,6 +99,12 @@ async def test_a_flood_gets_429_with_when_to_retry_and_other_clients_are_still_s
     assert (await world.get(f"/r/{world.token}", headers=as_client(8)))[0] == 200
 
 
+async def test_one_link_flooded_from_many_clients_gets_429_and_other_pages_are_still_served(world):
+    answers = await asyncio.gather(*(world.get(f"/r/{world.token}", headers=as_client(1000 + i)) for i in range(400)))
+    assert any(a[0] == 429 for a in answers)  # 240 a minute per link, whoever asks (see test_guard for the counts)
+    assert (await world.get("/consult", headers=as_client(99)))[0] == 200
+
+
 async def test_oversized_posts_and_file_uploads_are_refused(world):
     fields = await world.form(f"/r/{world.token}")
     status, html, _ = await world.post(f"/r/{world.token}", {**fields, **REQUIRED, "prevention": "あ" * 40000})
