@@ -9,7 +9,7 @@ from __future__ import annotations
 from flows.cards import ActionId, Card, CardAction, Tone
 from flows.forms import Field, FieldKind, FormSpec
 from flows.i18n import Translator, local_time
-from flows.model import Consultation
+from flows.model import Consultation, Platform
 from flows.policy import Policy
 
 REVEAL_FORM_ID = "consult_reveal"  # context: the case code
@@ -54,7 +54,7 @@ def started_card(c: Consultation, policy: Policy, t: Translator) -> Card:
 
 def relayed_card(c: Consultation, t: Translator) -> Card:
     title = t("consult.relayed.title", code=c.code)
-    return Card(title=title, lines=(t("consult.relayed.next"),), actions=_employee_actions(c, t, new=True),
+    return Card(title=title, lines=(t(_where(c, "consult.relayed.next")),), actions=_employee_actions(c, t, new=True),
                 tone=Tone.GOOD, summary=title)
 
 
@@ -86,7 +86,13 @@ def idle_closed_card(c: Consultation, policy: Policy, t: Translator) -> Card:
 def answer_card(c: Consultation, text: str, t: Translator) -> Card:
     """The desk's answer, delivered to the employee's DM."""
     title = t("consult.answer.title", code=c.code)
-    return Card(title=title, lines=(text, t("consult.answer.how")), actions=_employee_actions(c, t), summary=title)
+    return Card(title=title, lines=(text, t(_where(c, "consult.answer.how"))), actions=_employee_actions(c, t),
+                summary=title)
+
+
+def _where(c: Consultation, key: str) -> str:
+    """A consulter on the web reads answers on their case page, not in a chat."""
+    return f"{key}.web" if c.platform is Platform.WEB else key
 
 
 # -- to the desk ----------------------------------------------------------------------------

@@ -89,4 +89,5 @@ async def test_an_anonymous_consultation_round_trip_with_the_desk_answering_in_s
     text = await browser.text()
     assert "お話を伺います。明日お電話できますか" in text
     assert "毎日同じお客様から電話で怒鳴られていてつらいです" in text
+    assert "このページの入力欄に書くと" in text and "このチャット" not in text  # said for a page, not a chat
     await browser.screenshot("consult-answer")
