@@ -1,9 +1,6 @@
-"""The real clock (flows take a Clock so tests can use a fake one)."""
+"""The real clock (flows take a Clock so tests can use a fake one); one implementation, in adapters.common."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from adapters.common import SystemClock
 
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+__all__ = ["SystemClock"]

@@ -15,6 +15,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.common import failure
 from adapters.slack import ids, parse, respond
 from adapters.slack.aftercare import AftercareRoutes
 from adapters.slack.chat import ChatRoutes
@@ -22,7 +23,7 @@ from adapters.slack.consultation import ConsultationRoutes
 from adapters.slack.incidents import IncidentRoutes
 from adapters.slack.notifier import SlackNotifier, vendor_logger, web_client
 from adapters.slack.redelivery import SeenEvents
-from adapters.slack.respond import ListenerGroup, failure
+from adapters.slack.respond import ListenerGroup
 from flows.app import Flows
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class SlackRoutes(ListenerGroup):
         self.incidents = IncidentRoutes(flows)
         self.aftercare = AftercareRoutes(flows)
         self.consultation = ConsultationRoutes(flows)
-        self.chat = ChatRoutes(flows, self.incidents, self.consultation)
+        self.chat = ChatRoutes(flows, self.incidents)
 
     def register(self, app: AsyncApp) -> None:
         """Register middleware, then listeners (bolt runs the first match)."""

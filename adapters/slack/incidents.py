@@ -1,4 +1,6 @@
-"""Incident listeners: the report modal, the alert's Acknowledge button, SOS and help answers.
+"""Incident listeners: the report modal and its buttons, the alert's Acknowledge button.
+
+What typed words mean (report, SOS, help) is decided in flows.chat; see chat.py.
 
 Slack drops an interaction that is not acknowledged within 3 s, and a modal can only be
 opened with a trigger_id for 3 s, so every listener acks (or opens the modal) before slow work.
@@ -10,13 +12,11 @@ import logging
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.common import failure
 from adapters.slack import ids, parse, respond
 from adapters.slack.render import views
-from adapters.slack.respond import ListenerGroup, failure
-from flows.cards import ActionId, Card
-from flows.commands import CommandKind
-from flows.i18n import local_time
-from flows.model import Actor
+from adapters.slack.respond import ListenerGroup
+from flows.cards import ActionId
 
 log = logging.getLogger(__name__)
 
@@ -29,28 +29,12 @@ class IncidentRoutes(ListenerGroup):
         app.action(ids.action_pattern(ActionId.ACKNOWLEDGE))(self.acknowledge)
         app.action(ids.action_pattern(ActionId.OPEN_REPORT))(self.open_report)
 
-    # -- answers the chat routes give ------------------------------------------------------
-    async def sos(self, actor: Actor, place: str, *, request_key: str) -> dict:
-        """Raise an SOS; if it could not be recorded, still tell the person to call 110."""
-        try:
-            card = await self._flows.incidents.raise_sos(actor, place, locale=self.locale, request_key=request_key)
-        except Exception as error:
-            log.error("SOS could not be recorded: %s", failure(error))
-            return self._text("slack.error.sos")
-        return views.card_message(card)
-
-    def answer(self, kind: CommandKind) -> Card:
-        """The help card for `help` (or nothing typed); else the unknown-command card."""
-        if kind in (CommandKind.HELP, CommandKind.EMPTY):
-            return self._flows.incidents.help_card(self.locale)
-        return self._flows.incidents.unknown_command_card(self.locale)
-
+    # -- the report modal ------------------------------------------------------------------
     async def open_report_form(self, client: AsyncWebClient, trigger_id: str, *, context: str,
                                in_view: str = "") -> bool:
         view = views.report_modal(self._flows.incidents.report_form(self.locale, context=context), locale=self.locale)
         return await respond.open_modal(client, trigger_id, view, in_view=in_view)
 
-    # -- the report modal ------------------------------------------------------------------
     async def submit_report(self, ack, body):
         """Store the report and show the confirmation, or show inline errors."""
         submission = parse.view_submission(body)
@@ -79,20 +63,16 @@ class IncidentRoutes(ListenerGroup):
         click = parse.button_click(body)
         incident_id = parse.incident_id(click.value)
         await ack()
-        t = self._t()
         try:
             outcome = await self._flows.incidents.acknowledge(incident_id, click.actor, locale=self.locale)
         except Exception as error:  # the alert keeps escalating; the manager must know the click did not count
             log.error("acknowledgement of incident %s failed: %s", incident_id, failure(error))
-            await respond.to_clicker(client, click, self._text("slack.error.generic"))
+            await respond.to_clicker(client, click, self.went_wrong())
             return
         if outcome is None:
-            await respond.to_clicker(client, click, self._text("slack.ack.unknown"))
-        elif not outcome.first:
-            incident = outcome.incident
-            when = local_time(incident.acknowledged_at, self._flows.policy.timezone)
-            await respond.to_clicker(client, click, views.text_message(
-                t("slack.ack.already", who=incident.acknowledged_by, at=when)))
+            await respond.to_clicker(client, click, views.answer_message(self._flows.incidents.unknown_alert(self.locale)))
+        elif outcome.notice is not None:  # somebody acknowledged first: who, and when
+            await respond.to_clicker(client, click, views.answer_message(outcome.notice))
 
     async def open_report(self, ack, body, client: AsyncWebClient):
         """Open the report form from a button (help card, SOS card, DM prompt, confirmation)."""

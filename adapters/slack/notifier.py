@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.common import retry_after_of
 from adapters.http import proxy_for, ssl_context
 from adapters.slack.render.views import card_message
 from flows.cards import Card
@@ -112,14 +113,14 @@ class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
         if response is None:
             raise error
         state.next_attempt_requested = True
-        wait = _retry_after(response.headers)
+        wait = retry_after_of(response.headers)
         await self._sleep((1.0 if wait is None else wait) + random.random())
         state.increment_current_attempt()
 
     async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
         if not await super()._can_retry_async(state=state, request=request, response=response, error=error):
             return False
-        wait = _retry_after(response.headers)
+        wait = retry_after_of(response.headers)
         return wait is None or wait <= INLINE_RETRY_AFTER_MAX_S
 
 
@@ -172,18 +173,7 @@ def _delivery_error(method: str, error: SlackApiError) -> DeliveryError:
     response = error.response
     code = response.get("error", "") if isinstance(response.data, dict) else ""
     status = response.status_code
-    retry_after = _retry_after(response.headers) if status == 429 else None
+    retry_after = retry_after_of(response.headers) if status == 429 else None
     permanent = code in PERMANENT_ERRORS
     log.warning("slack %s failed: status=%s error=%s", method, status, code or "-")
     return DeliveryError(f"{method}: {code or f'HTTP {status}'}", permanent=permanent, retry_after=retry_after)
-
-
-def _retry_after(headers) -> float | None:
-    for key, value in (headers or {}).items():
-        if key.lower() == "retry-after":
-            value = value[0] if isinstance(value, list) else value
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                return None
-    return None

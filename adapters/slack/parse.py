@@ -63,6 +63,7 @@ class ButtonClick:
 class MessageKind(str, Enum):
     DIRECT = "direct"  # a person writing to the app (DM / App Home Messages tab)
     THREAD_REPLY = "thread_reply"  # a person replying in a thread of a channel
+    MENTION = "mention"  # an @mention of the app in a channel (app_mention), in a thread or not
     IGNORED = "ignored"  # bots, edits, deletions, joins, channel chatter, group DMs
 
 
@@ -267,6 +268,27 @@ def message(body: Mapping[str, Any]) -> ChatMessage:
                        thread_ts=thread_ts, has_files=bool(files))
 
 
+def mention(body: Mapping[str, Any], bot_user_id: str = "") -> ChatMessage:
+    """Parse an `app_mention` event; the app's own mention is cut from the text.
+
+    Without the app's user id (not known yet), a leading mention is taken to be the app's.
+    A mention in a DM is IGNORED: the DM's `message` event carries it.
+    """
+    inner = obj(body.get("event"), "event")
+    files = inner.get("files")
+    user = string(inner, "user", required=False)
+    channel = string(inner, "channel", required=False)
+    text = plain_text(string(inner, "text", required=False))
+    text = text.replace(f"<@{bot_user_id}>", " ") if bot_user_id else _LEADING_MENTION.sub("", text)
+    person = bool(user and channel) and not inner.get("bot_id") and not channel.startswith("D")
+    return ChatMessage(kind=MessageKind.MENTION if person else MessageKind.IGNORED, event_id=string(body, "event_id"),
+                       actor=Actor(Platform.SLACK, user), channel_id=channel, text=text.strip(),
+                       thread_ts=string(inner, "thread_ts", required=False), has_files=bool(files))
+
+
+_LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+>")
+
+
 def check_envelope(body: Any) -> None:
     """Reject bodies whose outer shape is wrong before any listener reads them."""
     body = obj(body, "body")
@@ -278,5 +300,7 @@ def check_envelope(body: Any) -> None:
     elif kind == "event_callback":
         if event(body).type == "message":
             message(body)
+        elif event(body).type == "app_mention":
+            mention(body)
     elif kind is None and "command" in body:
         slash_command(body)

@@ -7,15 +7,14 @@ hold user ids, DM channels or consultation text, which must never reach a log li
 from __future__ import annotations
 
 import logging
-import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from functools import partial
-from pathlib import Path
 from typing import TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.common import attempt, failure, went_wrong
 from adapters.slack.render import views
 from adapters.slack.parse import ButtonClick, MessageAt, ViewSubmission
 from flows.cards import Card
@@ -44,10 +43,14 @@ class ListenerGroup:
     def _text(self, key: str) -> dict:
         return views.text_message(self._t()(key))
 
+    def went_wrong(self) -> dict:
+        """The answer when a flow call failed (adapters.common.went_wrong), as a message."""
+        return views.text_message(went_wrong(self.locale).title)
+
     async def _for_click(self, client: AsyncWebClient, click: ButtonClick, flow_call: Awaitable[T],
                          what: str) -> T | None:
         """Await a flow call for a click; if it fails, tell the clicker it did not count."""
-        return await attempt(flow_call, what, partial(to_clicker, client, click, self._text("slack.error.generic")))
+        return await attempt(flow_call, what, partial(to_clicker, client, click, self.went_wrong()))
 
     async def _show(self, client: AsyncWebClient, click: ButtonClick, flow_call: Awaitable[Card], what: str) -> None:
         """Await a flow call for a click and show the card it returns to the clicker."""
@@ -81,23 +84,6 @@ class ListenerGroup:
         log.error("%s failed: %s", what, failure(error))
         await ack(response_action="errors",
                   errors=views.errors_for(list(submission.raw), {"": self._t()("slack.error.save")}))
-
-
-def failure(error: BaseException) -> str:
-    """Describe an exception by type and where it was raised, never by its message."""
-    frames = traceback.extract_tb(error.__traceback__)[-3:]
-    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
-    return f"{type(error).__name__} at {where or '-'}"
-
-
-async def attempt(flow_call: Awaitable[T], what: str, on_failure: Callable[[], Awaitable[object]]) -> T | None:
-    """Await a flow call; if it raises, log it without content, run `on_failure`, return None."""
-    try:
-        return await flow_call
-    except Exception as error:  # the person must learn that nothing happened; the log must not learn who
-        log.error("%s failed: %s", what, failure(error))
-        await on_failure()
-        return None
 
 
 async def to_clicker(client: AsyncWebClient, click: ButtonClick, message: dict) -> None:

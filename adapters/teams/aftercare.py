@@ -14,7 +14,7 @@ from botbuilder.schema.teams import TaskModuleResponse
 from adapters.teams import parse
 from adapters.teams.notifier import CONNECTOR_ERRORS
 from adapters.teams.parse import MalformedActivity
-from adapters.teams.privacy import failure
+from adapters.common import failure
 from adapters.teams.render import activities
 from flows.cards import Card
 from flows.aftercare.service import AftercareFlows

@@ -25,6 +25,7 @@ from botbuilder.schema.teams import TaskModuleRequest, TaskModuleResponse
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
+from adapters.common import SystemClock, failure, went_wrong
 from adapters.teams import ids, parse, references
 from adapters.teams.aftercare import AftercareRoutes
 from adapters.teams.auth import KeysUnavailable, StrictAuthentication
@@ -32,9 +33,9 @@ from adapters.teams.chat import ChatRoutes
 from adapters.teams.config import BotFrameworkConfig, load_config
 from adapters.teams.consultation import ConsultationRoutes
 from adapters.teams.incidents import IncidentRoutes
-from adapters.teams.notifier import SystemClock, TeamsNotifier
+from adapters.teams.notifier import TeamsNotifier
 from adapters.teams.parse import MalformedActivity
-from adapters.teams.privacy import failure, quiet_vendor_loggers
+from adapters.teams.privacy import quiet_vendor_loggers
 from adapters.teams.render import activities
 from flows.app import Flows
 from flows.cards import ActionId
@@ -154,7 +155,7 @@ class TeamsBot(TeamsActivityHandler):
         incidents = IncidentRoutes(flows.incidents)
         aftercare = AftercareRoutes(flows.aftercare)
         consult = ConsultationRoutes(flows.consultation)
-        self._chat = ChatRoutes(flows, consult)
+        self._chat = ChatRoutes(flows)
         self._refresh = incidents.refresh
         self._openers: dict[ActionId, Opener] = {
             ActionId.OPEN_REPORT: incidents.open_report, ActionId.RECORD_FOLLOW_UP: aftercare.open_record,
@@ -183,7 +184,7 @@ class TeamsBot(TeamsActivityHandler):
         except Exception as error:  # logged without its message: it may hold what a person wrote
             name = turn_context.activity.name
             log.error("Teams invoke %s failed: %s", name, failure(error))
-            text = Translator(self._turn(turn_context).locale)("teams.error.generic")
+            text = went_wrong(self._turn(turn_context).locale).title
             body = activities.card_notice(text) if name == ids.CARD_ACTION else activities.dialog_message(text)
             return InvokeResponse(status=HTTPStatus.OK, body=body)
 

@@ -10,7 +10,7 @@ from botbuilder.schema.teams import TaskModuleResponse
 from adapters.teams import parse
 from adapters.teams.render import activities
 from adapters.teams.parse import MalformedActivity
-from adapters.teams.privacy import failure
+from adapters.common import failure
 from flows.i18n import Translator
 from flows.incidents.service import IncidentFlows
 
@@ -55,14 +55,15 @@ class IncidentRoutes:
         """Acknowledge: return the alert as everyone must now see it (the outbox updates the copies)."""
         outcome = await self._incidents.acknowledge(_incident_id(value), turn.actor, locale=turn.locale)
         if outcome is None:
-            return activities.card_notice(Translator(turn.locale)("teams.ack.unknown"))
+            return activities.card_notice(self._incidents.unknown_alert(turn.locale).title)
+        # Acknowledged before (outcome.notice): the updated card itself shows by whom and when.
         return activities.card_update(outcome.card)
 
     async def refresh(self, turn_context: TurnContext, turn: parse.Turn, value: str) -> AdaptiveCardInvokeResponse:
         """The card's refresh: show the alert as it is now."""
         card = await self._incidents.alert_card(_incident_id(value), locale=turn.locale)
         if card is None:
-            return activities.card_notice(Translator(turn.locale)("teams.ack.unknown"))
+            return activities.card_notice(self._incidents.unknown_alert(turn.locale).title)
         return activities.card_update(card)
 
 

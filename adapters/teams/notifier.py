@@ -7,17 +7,16 @@ refused), 429/5xx/network are retried by the outbox, honouring Retry-After.
 from __future__ import annotations
 
 from copy import copy
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationAccount, ConversationParameters, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from adapters.common import SystemClock, retry_after
 from adapters.teams import references
-from adapters.teams.privacy import redact
 from adapters.teams.credentials import TokenError
+from adapters.teams.privacy import redact
 from adapters.teams.references import MessageRef
 from adapters.teams.render.activities import card_message
 from flows.cards import Card
@@ -27,13 +26,6 @@ from flows.ports import Clock, ConversationDirectory, DeliveryError
 PERMANENT_STATUSES = frozenset({400, 403, 404, 410})
 # What the connector or the token request raise; anything else is a bug and propagates.
 CONNECTOR_ERRORS = (HttpOperationError, ClientRequestError, TokenError, OSError)
-
-
-class SystemClock:
-    """The wall clock (UTC), for when bot/ passes none."""
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc)
 
 
 class TeamsNotifier:
@@ -140,19 +132,3 @@ def delivery_error(error: Exception) -> DeliveryError:
         return DeliveryError(message, permanent=True)
     headers = getattr(response, "headers", None) or {}
     return DeliveryError(message, permanent=False, retry_after=retry_after(headers.get("Retry-After")))
-
-
-def retry_after(value: str | None) -> float | None:
-    """Parse a Retry-After header: seconds, or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())

@@ -2,17 +2,15 @@
 
 Exception messages from storage and the SDK can carry SQL parameters (a conversation
 reference holds the person's ids and name), request URLs with a personal chat's id, or a
-consultation's text. Logs therefore get the exception type and where it was raised, and
-connector errors lose their conversation ids before they reach the outbox or a log line.
+consultation's text. Logs therefore get the exception type and where it was raised
+(adapters.common.failure), and connector errors lose their conversation ids before they
+reach the outbox or a log line.
 """
 from __future__ import annotations
 
 import logging
 import re
-import traceback
-from pathlib import Path
 
-_PROJECT = Path(__file__).resolve().parents[2]
 _CONVERSATION_PATH = re.compile(r"(/v3/conversations/)[^/\s'\"?]+", re.IGNORECASE)
 
 # The SDK's loggers, kept at these levels unless an operator set one explicitly. At DEBUG,
@@ -21,15 +19,6 @@ _CONVERSATION_PATH = re.compile(r"(/v3/conversations/)[^/\s'\"?]+", re.IGNORECAS
 VENDOR_LOG_LEVELS = {"botbuilder": logging.WARNING, "botframework": logging.WARNING, "msrest": logging.WARNING,
                      "msrest.serialization": logging.ERROR, "msal": logging.WARNING, "urllib3": logging.WARNING}
 URL_LOGGERS = ("urllib3.connectionpool",)  # logs URLs even at WARNING ("Retrying … after …: <url>")
-
-
-def failure(error: BaseException) -> str:
-    """Describe an exception without its message: type, our last frame, where it was raised."""
-    frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
-    ours = [f for f in frames if _is_ours(f.filename)]
-    places = [_place(f) for f in (ours[-1:] + frames[-1:]) if f]
-    where = " -> ".join(dict.fromkeys(places))
-    return f"{type(error).__name__}" + (f" at {where}" if where else "")
 
 
 def redact(text: str) -> str:
@@ -58,14 +47,3 @@ def quiet_vendor_loggers() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactConversations) for f in logger.filters):
             logger.addFilter(RedactConversations())
-
-
-def _is_ours(filename: str) -> bool:
-    path = Path(filename).resolve()
-    return path.is_relative_to(_PROJECT) and ".venv" not in path.parts and "site-packages" not in path.parts
-
-
-def _place(frame: traceback.FrameSummary) -> str:
-    path = Path(frame.filename).resolve()
-    shown = path.relative_to(_PROJECT) if path.is_relative_to(_PROJECT) else Path(*path.parts[-2:])
-    return f"{shown}:{frame.lineno} {frame.name}"

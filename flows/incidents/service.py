@@ -11,7 +11,7 @@ from datetime import datetime
 from flows.cards import Card, Tone, card_to_dict, notice_card
 from flows.deps import Dependencies
 from flows.forms import FormSpec, RawValues, validate
-from flows.i18n import Translator, normalize_locale
+from flows.i18n import Translator, local_time, normalize_locale
 from flows.incidents import escalation, messages
 from flows.incidents.help import help_card
 from flows.incidents.links import ReportLinkFlows
@@ -62,6 +62,7 @@ class AckOutcome:
     card: Card  # the alert as it must now look for everyone (acknowledged by whom, when)
     first: bool  # False when somebody had already acknowledged (double click, second manager)
     incident: Incident
+    notice: Card | None = None  # for the clicker when not first: who acknowledged it, and when
 
 
 class IncidentFlows:
@@ -169,7 +170,13 @@ class IncidentFlows:
         if first:
             self._wake()
         card = messages.alert_card(incident, self.policy, t, deadline=None)
-        return AckOutcome(card=card, first=first, incident=incident)
+        notice = None if first else notice_card(t("ack.already", who=incident.acknowledged_by,
+                                                  at=local_time(incident.acknowledged_at, self.policy.timezone)))
+        return AckOutcome(card=card, first=first, incident=incident, notice=notice)
+
+    def unknown_alert(self, locale: str | None) -> Card:
+        """The answer to a button of an alert whose incident is gone (or never was)."""
+        return notice_card(self._t(locale)("ack.unknown"), tone=Tone.WARNING)
 
     async def alert_card(self, incident_id: int, *, locale: str | None = None) -> Card | None:
         """Return an alert as it looks now (Teams card refresh); None for an unknown id."""

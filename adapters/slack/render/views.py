@@ -36,7 +36,7 @@ from adapters.slack.render.blocks import (
     plain,
 )
 from adapters.slack.parse import MessageAt
-from flows.cards import ActionId, Card, CardAction, Tone
+from flows.cards import Card, CardAction, Tone
 from flows.forms import Field, FieldKind, FormSpec, Option, parse_datetime
 from flows.i18n import DEFAULT_LOCALE, Translator
 
@@ -215,6 +215,13 @@ def card_message(card: Card) -> dict:
     return {"text": clip(escape(card.fallback), MESSAGE_TEXT_MAX), "blocks": card_blocks(card)}
 
 
+def answer_message(card: Card) -> dict:
+    """A short answer: a card of one line (a notice) as plain text, any other card as blocks."""
+    if card.lines or card.fields or card.actions or card.footer:
+        return card_message(card)
+    return text_message(card.title)
+
+
 def text_message(text: str) -> dict:
     """Return message arguments for a one-line note (ephemeral answers, errors)."""
     return {"text": clip(escape(text), MESSAGE_TEXT_MAX)}
@@ -235,13 +242,6 @@ def result_view(card: Card, *, title: str, locale: str = DEFAULT_LOCALE, callbac
         "close": plain(Translator(locale)("slack.modal.close"), MODAL_TITLE_MAX),
         "blocks": card_blocks(card)[:VIEW_BLOCKS_MAX],
     }
-
-
-def report_prompt(*, locale: str = DEFAULT_LOCALE) -> dict:
-    """A message with the button that opens the report form (a DM event has no trigger_id)."""
-    t = Translator(locale)
-    return card_message(Card(title=t("slack.dm.report.title"), lines=(t("slack.dm.report.body"),),
-                             actions=(CardAction(ActionId.OPEN_REPORT, t("action.report"), primary=True),)))
 
 
 def _field_text(label: str, value: str) -> dict:

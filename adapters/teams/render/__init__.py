@@ -1,1 +1,1 @@
-"""Pure Adaptive Card rendering: cards.py (cards, forms), activities.py (what botbuilder sends), notices.py."""
+"""Pure Adaptive Card rendering: cards.py (cards, forms), activities.py (what botbuilder sends)."""

@@ -57,7 +57,7 @@ async def test_an_sos_that_cannot_be_stored_still_tells_the_person_what_to_do(wo
         db.execute("ALTER TABLE request_keys RENAME TO request_keys_gone")
     await raise_sos(world)
     (answer,) = await world.standin.wait_for("response_url")
-    assert answer.args["text"] == T("slack.error.sos")  # call 110, tell the nearest manager
+    assert answer.args["text"] == T("sos.failed")  # call 110, tell the nearest manager
 
 
 async def test_complete_the_report_of_an_sos_from_its_button(world):

@@ -176,14 +176,14 @@ async def test_an_acknowledgement_that_cannot_be_stored_is_not_silent(world, tmp
     assert (await acknowledge(world, incident.id, "U0MANAGER1", "suzuki")).status == 200
 
     (note,) = await world.standin.wait_for("chat.postEphemeral")
-    assert note.args["text"] == Translator("ja")("slack.error.generic")
+    assert note.args["text"] == Translator("ja")("error.generic")
 
 
 async def test_acknowledging_an_unknown_case_tells_the_clicker(world):
     reply = await acknowledge(world, 999, "U0MANAGER1", "suzuki")
     assert reply.status == 200
     (note,) = await world.standin.wait_for("chat.postEphemeral")
-    assert note.args["text"] == Translator("ja")("slack.ack.unknown")
+    assert note.args["text"] == Translator("ja")("ack.unknown")
 
 
 async def test_report_posted_from_a_channel_never_leaks_into_that_channel(world):

@@ -10,12 +10,13 @@ from slack_sdk.models.views import View
 from adapters.slack import ids, parse
 from adapters.slack.render import views
 from flows.cards import ActionId, Card, CardAction, Tone
+from flows.chat import report_launcher
 from flows.forms import Field, FieldKind, FormSpec, Option
 from flows.i18n import Translator
-from flows.model import ChainStep, Platform, RiskLevel, Role, Target
-from flows.policy import Contact, Policy, Unit
 from flows.incidents.report_form import build_report_form
 from flows.incidents.risk import DEFAULT_SIGNALS
+from flows.model import ChainStep, Platform, RiskLevel, Role, Target
+from flows.policy import Contact, Policy, Unit
 
 
 def small_policy(units: int = 1) -> Policy:
@@ -240,8 +241,8 @@ def test_result_view_shows_a_card_in_place_of_the_form():
 
 
 @pytest.mark.parametrize("locale", ["ja", "en"])
-def test_the_dm_report_prompt_is_one_button_that_opens_the_form(locale):
-    message = views.report_prompt(locale=locale)
+def test_the_report_launcher_is_one_button_that_opens_the_form(locale):
+    message = views.card_message(report_launcher(Translator(locale)))
     assert_valid_blocks(message["blocks"])
     (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
     assert [b["action_id"] for b in actions["elements"]] == [ids.action_id(ActionId.OPEN_REPORT)]

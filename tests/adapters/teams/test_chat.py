@@ -40,7 +40,7 @@ async def test_when_the_sos_cannot_be_stored_the_person_is_still_told_to_call_11
     with sqlite3.connect(tmp_path / "kasuhara.db") as database:  # break storage for real
         database.execute("ALTER TABLE incidents RENAME TO incidents_gone")
     card = await say(world, "sos")
-    assert texts(card) == Translator("ja")("teams.error.sos")  # 110 and "tell a manager in person"
+    assert texts(card) == Translator("ja")("sos.failed")  # 110 and "tell a manager in person"
     assert "110" in texts(card) and card["body"][0]["style"] == "attention"
 
 

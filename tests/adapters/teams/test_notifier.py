@@ -1,23 +1,10 @@
 """How connector failures become DeliveryError (what the outbox retries or gives up on)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
-
 import pytest
 
-from adapters.teams.notifier import retry_after
 from flows.ports import DeliveryError
 from tests.adapters.teams.teams_harness import ALERT_CHANNEL, install_in_team, payload
-
-
-def test_retry_after_in_seconds_or_as_an_http_date():
-    assert retry_after("7") == 7.0
-    assert retry_after(" 1.5 ") == 1.5
-    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
-    assert 25 <= retry_after(soon) <= 30
-    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: retry now
-    assert retry_after(None) is None and retry_after("soon") is None
 
 
 @pytest.mark.parametrize("status, permanent, delay", [(404, True, None), (403, True, None), (400, True, None),

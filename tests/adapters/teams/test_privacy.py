@@ -7,7 +7,8 @@ import pytest
 from msrest.exceptions import ClientRequestError, raise_with_traceback
 
 from adapters.teams.notifier import delivery_error
-from adapters.teams.privacy import failure, quiet_vendor_loggers, redact
+from adapters.common import failure
+from adapters.teams.privacy import quiet_vendor_loggers, redact
 
 PERSONAL_CHAT = "a:17I0kl9EkpE1O9PH5TWrzrLNwnWWcfrU7QZjKR0WSfOpzbfcAg2IaydGElSo10tVr4C7Fc6GtieTJX663WuJCc1uA83n4CSrH"
 URL = f"https://smba.trafficmanager.net/amer/v3/conversations/{PERSONAL_CHAT.replace(':', '%3A')}/activities"
