@@ -13,9 +13,10 @@ from bot.config import ConfigError, Settings
 from flows.app import Flows
 from flows.delivery import Dispatcher
 from flows.deps import Dependencies
-from flows.model import Platform
+from flows.model import DeliveryKind, Platform
 from flows.policy import Policy
 from flows.ports import Clock, Notifier
+from flows.reports.monthly import ReportDelivery
 from flows.timers import TimerSweep
 from storage import migrate
 from storage.crypto import Sealer
@@ -50,6 +51,7 @@ class Runtime:
         """Start the adapters, the timer sweep and the outbox worker."""
         for adapter in self.adapters:
             await adapter.start()
+        await self.flows.reports.monthly.ensure_scheduled()  # the next monthly post, planned once
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.add_job(self.tick, "interval", seconds=self.sweep_interval, max_instances=1, coalesce=True,
                                 id="sweep")
@@ -150,6 +152,10 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
     notifiers[Platform.WEB] = web_pages.notifier
     adapters.append(web_pages)
     dispatcher = Dispatcher(store, notifiers, policy, clock)
+    from adapters.documents.images import ChartRenderer
+
+    reports = ReportDelivery(flows.deps, ChartRenderer(font=settings.env.get("KASUHARA_REPORT_FONT") or None))
+    dispatcher.on(DeliveryKind.REPORT, reports.deliver)
     sweep = TimerSweep(store, clock)
     for kind, handler in flows.timer_handlers().items():
         sweep.on(kind, handler)

@@ -124,7 +124,8 @@ def _teams_package(args) -> int:
 
 
 COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": cli_incidents.run, "audit": _audit,
-            "teams-package": _teams_package, "report": cli_reports.run, "web": cli_web.run}
+            "teams-package": _teams_package, "report": cli_reports.run, "web": cli_web.run,
+            "customers": cli_reports.run_customers}
 
 if __name__ == "__main__":
     sys.exit(main())

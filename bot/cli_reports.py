@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.policy_file import load_policy
 from flows.i18n import Translator
 from flows.reports.period import Month, ReportInputError, parse_month
@@ -31,6 +31,27 @@ def register(sub) -> None:
                          help="include HR-only fields (feelings, support needs, hearing notes, customer identifiers)")
     monthly.add_argument("--post", action="store_true",
                          help="also post the summary and chart to the units' hr targets on Slack and Teams")
+    customers = sub.add_parser("customers", help="repeat customers: record a measure taken against a customer (HR)")
+    customer_actions = customers.add_subparsers(dest="customers_action", required=True)
+    measure = customer_actions.add_parser("measure", help="record a warning letter, ban or police report; later "
+                                                          "reports of the same customer show it in their alert")
+    measure.add_argument("--case", required=True, help="a case number of the customer, e.g. K-2026-00012")
+    measure.add_argument("--kind", required=True, help="warning_letter, ban, police_report or other")
+    measure.add_argument("--note", default="", help="reference (letter number, police report number); kept sealed")
+
+
+def run_customers(args) -> int:
+    """`kasuhara customers measure`: HR records a measure against the customer of a case (audited)."""
+    settings = Settings.from_env()
+    policy = load_policy(settings.config_path)
+    from bot.reports import record_measure
+
+    try:
+        outcome = asyncio.run(record_measure(settings, policy, args.case, args.kind, args.note))
+    except ReportInputError as error:
+        return _refuse(error)
+    print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
+    return 0 if outcome.ok else 1
 
 
 def run(args) -> int:
@@ -59,6 +80,9 @@ def run(args) -> int:
     if args.post:
         from bot.report_posting import post_monthly
 
+        problems = settings.problems()
+        if problems:
+            raise ConfigError("\n  ".join(problems))
         posted = asyncio.run(post_monthly(settings, policy, month, args.unit, now=now))
         print(f"✓ posted to {posted} hr target(s)")
     return 0

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.config import ConfigError
+from bot.policy_reports import parse_reports
 from flows.i18n import Translator
 from flows.incidents.risk import DEFAULT_SIGNALS
 from flows.model import ChainStep, Platform, RiskLevel, Role, Target
@@ -74,7 +75,7 @@ class _Reader:
 
 
 KNOWN_KEYS = {"timezone", "locale", "admins", "units", "escalation", "follow_ups", "consultation", "contacts",
-              "signals"}
+              "signals", "reports"}
 DEFAULT_CONTACTS = (
     Contact("警察（緊急）", phone="110"),
     Contact("警察相談専用電話", phone="#9110"),
@@ -131,6 +132,7 @@ def parse_policy(data: object, path: Path) -> Policy:
         timezone=timezone, locale=locale, admins=_admins(r, data.get("admins") or {}), units=units,
         escalation=escalation, signals=_signals(r, data.get("signals")), follow_ups=follow_ups,
         consultation=_consultation(r, data.get("consultation") or {}), contacts=_contacts(r, data.get("contacts")),
+        reports=parse_reports(r, data.get("reports") or {}),
     )
 
 

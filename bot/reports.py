@@ -17,6 +17,17 @@ from flows.reports.reading import read_records
 from storage.reports import SqlReports
 
 
+async def record_measure(settings: Settings, policy: Policy, case_no: str, kind: str, note: str):
+    """Record a measure against the customer of a case; the note is sealed, so the secret key is needed."""
+    from flows.deps import Dependencies
+    from flows.reports.service import ReportFlows
+    from bot.clock import SystemClock
+
+    async with _database(settings, need_secret=True) as database:
+        flows = ReportFlows(Dependencies(policy, database, SystemClock()))
+        return await flows.record_measure(case_no, kind, note, actor=operator())
+
+
 @dataclass(frozen=True)
 class Rendered:
     report: MonthlyReport

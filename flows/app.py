@@ -16,17 +16,19 @@ from flows.deps import Dependencies
 from flows.incidents.service import IncidentFlows
 from flows.model import TimerKind
 from flows.policy import Policy
+from flows.reports.service import ReportFlows
 from flows.timers import TimerHandler
 
 
 class Flows:
-    """Every capability's flows: `incidents`, `aftercare`, `consultation`."""
+    """Every capability's flows: `incidents`, `aftercare`, `consultation`, `reports`."""
 
     def __init__(self, deps: Dependencies):
         self.deps = deps
         self.aftercare = AftercareFlows(deps)
         # A new incident plans its after-care in the transaction that stores it.
-        self.incidents = IncidentFlows(deps, on_opened=self.aftercare.schedule_for)
+        self.reports = ReportFlows(deps)
+        self.incidents = IncidentFlows(deps, on_opened=self.aftercare.schedule_for, customers=self.reports.customers)
         self.consultation = ConsultationFlows(deps)
 
     @property
@@ -36,7 +38,7 @@ class Flows:
     def timer_handlers(self) -> dict[TimerKind, TimerHandler]:
         """Every timer handler, the one list bot/ and the tests register on `TimerSweep.on`."""
         handlers: dict[TimerKind, TimerHandler] = {}
-        for capability in (self.incidents, self.aftercare, self.consultation):
+        for capability in (self.incidents, self.aftercare, self.consultation, self.reports):
             for kind, handler in capability.timer_handlers().items():
                 if kind in handlers:
                     raise ValueError(f"two capabilities handle timer kind {kind.value}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from flows.cards import card_from_dict
@@ -22,6 +22,8 @@ from flows.ports import Clock, DeliveryError, Notifier, Store
 
 log = logging.getLogger(__name__)
 
+KindHandler = Callable[[Notifier, Delivery], Awaitable[str]]
+
 MAX_ATTEMPTS = 6  # with backoff 2, 4, 8, 16, 32 s: about a minute before giving up
 BACKOFF_CAP_S = 60
 
@@ -35,6 +37,11 @@ class Dispatcher:
         self._policy = policy
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._handlers: dict[DeliveryKind, KindHandler] = {}
+
+    def on(self, kind: DeliveryKind, handler: KindHandler) -> None:
+        """Send deliveries of `kind` with `handler(notifier, delivery) -> ref` (e.g. the monthly report)."""
+        self._handlers[kind] = handler
 
     async def run_once(self, limit: int = 50) -> int:
         """Send every due delivery (up to `limit`); return how many were handled."""
@@ -64,6 +71,8 @@ class Dispatcher:
 
     async def _deliver(self, notifier: Notifier, delivery: Delivery, incident: Incident | None) -> str:
         address = delivery.target.address
+        if delivery.kind in self._handlers:
+            return await self._handlers[delivery.kind](notifier, delivery)
         if delivery.kind in escalation.ALERT_KINDS or delivery.kind is DeliveryKind.ALERT_UPDATE:
             if incident is None:
                 return ""

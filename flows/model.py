@@ -150,6 +150,9 @@ class Incident(IncidentDraft):
     acknowledged_at: datetime | None = None
     acknowledged_by: str = ""
     snapshot: EscalationSnapshot | None = None
+    # The customer's earlier cases and the measures against them, as the alert showed them
+    # (flows.reports.customers.CustomerMatch); None when the report named no customer.
+    customer: object | None = None
 
     @property
     def ack_deadline(self) -> datetime | None:
@@ -167,6 +170,7 @@ class DeliveryKind(str, Enum):
     PRIVATE = "private"  # a message to one person (confirmation, check-in)
     CARD = "card"  # a generic card to a target (follow-up reminders, relays)
     CARD_UPDATE = "card_update"  # replace a posted card (e.g. every copy of a recorded reminder)
+    REPORT = "report"  # the monthly summary and chart to an HR target (payload: month, unit)
 
 
 class DeliveryStatus(str, Enum):
@@ -202,6 +206,7 @@ class TimerKind(str, Enum):
     CHECKIN = "checkin"  # the affected employee's private check-in (incident_id)
     CONSULTATION_FORGET = "consultation_forget"  # ref_id: erase the employee link after close
     CONSULTATION_IDLE = "consultation_idle"  # ref_id: close a case nobody wrote in for a long time
+    MONTHLY_REPORT = "monthly_report"  # ref_id: YYYYMM of the month whose report is posted
 
 
 @dataclass

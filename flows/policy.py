@@ -5,7 +5,7 @@ Parsed from the policy file by `bot.config`; flows only see these typed values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 from flows.model import ChainStep, Platform, PlannedTarget, RiskLevel, Role, Target
 
@@ -57,6 +57,29 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class ReportRule:
+    """The monthly report's posting (first working day, `post_at` local time) and repeat-customer matching."""
+
+    monthly_post: bool = True
+    post_at: time = time(9, 0)
+    # Days that are not working days besides weekends: "MM-DD" every year or "YYYY-MM-DD" once.
+    holidays: frozenset[str] = frozenset({"01-01", "01-02", "01-03"})
+    repeat_window: timedelta = timedelta(days=180)
+
+    def holidays_for(self, month) -> frozenset[date]:
+        """The holidays of one month (a flows.reports.period.Month) as dates."""
+        found = set()
+        for text in self.holidays:
+            try:
+                day = date.fromisoformat(text if len(text) == 10 else f"{month.year:04d}-{text}")
+            except ValueError:
+                continue
+            if (day.year, day.month) == (month.year, month.month):
+                found.add(day)
+        return frozenset(found)
+
+
+@dataclass(frozen=True)
 class Policy:
     timezone: str
     locale: str
@@ -67,6 +90,7 @@ class Policy:
     follow_ups: tuple[FollowUpRule, ...] = ()
     consultation: ConsultationRule = field(default_factory=ConsultationRule)
     contacts: tuple[Contact, ...] = ()
+    reports: ReportRule = field(default_factory=ReportRule)
 
     def unit(self, unit_id: str) -> Unit:
         for unit in self.units:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from flows.cards import Card
+
+if TYPE_CHECKING:  # the reports capability's ports (imported lazily: they build on this module's neighbours)
+    from flows.reports.ports import Customers
+    from flows.reports.reading import ReportReader
 from flows.model import (
     Actor,
     AuditEvent,
@@ -253,6 +257,8 @@ class Transaction(Protocol):
     consultation_links: ConsultationLinks
     links: ReportLinks
     receipts: Receipts
+    customers: Customers
+    reports: ReportReader
     secrets: Secrets
 
 

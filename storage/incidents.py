@@ -22,6 +22,7 @@ from flows.model import (
     Target,
 )
 from storage.crypto import Sealer
+from storage.customers import SqlCustomers
 from storage.tables import IncidentRow
 
 
@@ -51,7 +52,11 @@ class SqlIncidents:
 
     async def get(self, incident_id: int) -> Incident | None:
         row = await self._session.get(IncidentRow, incident_id, populate_existing=True)
-        return None if row is None else self._to_model(row)
+        if row is None:
+            return None
+        incident = self._to_model(row)
+        incident.customer = await SqlCustomers(self._session, self._sealer).of_incident(incident_id)
+        return incident
 
     async def acknowledge(self, incident_id: int, actor: str, at: datetime) -> bool:
         result = await self._session.execute(

@@ -15,13 +15,17 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.model import AuditEvent, Consultation, ConsultationStatus, FollowUp, FollowUpStatus, Incident, Platform, Role
+from flows.reports.build import RepeatCase, RepeatCustomer
+from flows.reports.customers import CustomerMatch
 from flows.reports.filters import IncidentFilter
 from flows.reports.model import AuditCheck
 from storage.audit import SqlAudit
 from storage.crypto import Sealer
+from storage.customers import SqlCustomers
 from storage.incidents import SqlIncidents
 from storage.tables import AuditRow, IncidentRow
 from storage.tables_aftercare import ConsultationRow, FollowUpRow
+from storage.tables_reports import CustomerLinkRow
 
 CHUNK = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's parameter limits
 
@@ -65,6 +69,10 @@ class SqlReports:
         converter = SqlIncidents(self._session, self._sealer)
         return [converter._to_model(r, include_sensitive=include_sensitive) for r in rows]
 
+    async def by_case(self, case_no: str) -> Incident | None:
+        row = (await self._session.exec(select(IncidentRow.id).where(IncidentRow.case_no == case_no.strip()))).first()
+        return None if row is None else await SqlIncidents(self._session, self._sealer).get(row)
+
     async def follow_ups(self, incident_ids: Iterable[int], *, include_sensitive: bool = False) -> list[FollowUp]:
         found = []
         for chunk in _chunks(incident_ids):
@@ -98,6 +106,24 @@ class SqlReports:
             select(func.count(AuditRow.id), func.min(AuditRow.at), func.max(AuditRow.at)))).one()
         broken = await SqlAudit(self._session).verify_chain()
         return AuditCheck(entries=count or 0, first_at=_aware(first), last_at=_aware(last), broken_at=broken)
+
+    async def repeat_customers(self, since: datetime, until: datetime, *,
+                               include_identifier: bool) -> list[RepeatCustomer]:
+        found = await SqlCustomers(self._session, self._sealer).repeats(since, until,
+                                                                        include_identifier=include_identifier)
+        return [RepeatCustomer(c["digest"], c["identifier"],
+                               tuple(RepeatCase(case_no, created_at, unit_id) for _, case_no, created_at, unit_id
+                                     in c["cases"]), c["measures"]) for c in found]
+
+    async def customer_matches(self, incident_ids: Iterable[int]) -> dict[int, CustomerMatch]:
+        customers = SqlCustomers(self._session, self._sealer)
+        found = {}
+        for chunk in _chunks(incident_ids):
+            rows = (await self._session.exec(
+                select(CustomerLinkRow.incident_id).where(CustomerLinkRow.incident_id.in_(chunk)))).all()
+            for incident_id in rows:
+                found[incident_id] = await customers.of_incident(incident_id)
+        return found
 
     def _follow_up(self, row: FollowUpRow, include_sensitive: bool) -> FollowUp:
         return FollowUp(

@@ -7,10 +7,12 @@ from storage.aftercare import SqlFollowUps
 from storage.audit import SqlAudit
 from storage.consultation import SqlConsultations
 from storage.crypto import Sealer
+from storage.customers import SqlCustomers
 from storage.directory import SqlBindings, SqlRequestKeys
 from storage.incidents import SqlIncidents
 from storage.outbox import SqlOutbox, SqlTimers
 from storage.report_links import SqlReceipts, SqlReportLinks
+from storage.reports import SqlReports
 
 
 class SqlTransaction:
@@ -26,4 +28,6 @@ class SqlTransaction:
         self.consultations = self.consultation_links = SqlConsultations(session, sealer)
         self.links = SqlReportLinks(session, sealer)
         self.receipts = SqlReceipts(session, sealer)
+        self.customers = SqlCustomers(session, sealer)
+        self.reports = SqlReports(session, sealer)
         self.secrets = sealer

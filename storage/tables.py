@@ -150,3 +150,4 @@ class ConversationRefRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
 import storage.tables_aftercare  # noqa: E402,F401  (after-care tables on the same metadata)
 import storage.tables_web  # noqa: E402,F401  (web channel tables)
+import storage.tables_reports  # noqa: E402,F401  (customers of incidents, measures)

@@ -20,7 +20,7 @@ from flows.reports.model import AckChart, MonthlyReport, TrendChart  # noqa: E40
 
 LEVEL_COLOURS = ("#8fbf7f", "#f2c14e", "#e07a3f", "#c0392b")  # L1..L4: calm to alarming
 DEADLINE_COLOUR = "#444444"
-TEAMS_IMAGE_MAX_BYTES = 20_000  # Teams refuses bot messages over about 28 KB (LIMITS.md); the card needs room too
+COMPACT_MAX_BYTES = 20_000  # default budget of a compact chart (e.g. inside a Teams card)
 
 
 @contextmanager
@@ -89,8 +89,8 @@ def summary_png(report: MonthlyReport, *, font: str | None = None) -> bytes:
 
 
 def compact_summary_png(report: MonthlyReport, *, font: str | None = None,
-                        max_bytes: int = TEAMS_IMAGE_MAX_BYTES) -> bytes:
-    """The summary chart small enough to travel inside a Teams card as a data URI.
+                        max_bytes: int = COMPACT_MAX_BYTES) -> bytes:
+    """The summary chart small enough to travel inside a card as a data URI (Teams).
 
     Drawn small and reduced to a 64-colour palette; smaller steps until it fits `max_bytes`.
     """

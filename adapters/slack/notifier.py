@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -21,10 +21,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.common import retry_after_of
 from adapters.http import proxy_for, ssl_context
-from adapters.slack.render.views import card_message
+from adapters.slack.render.views import card_message, file_comment
 from flows.cards import Card
 from flows.model import Platform
 from flows.ports import DeliveryError
+from flows.reports.ports import ChartImage
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +160,27 @@ class SlackNotifier:
         """DM one person: posting to a user id opens the DM with the app."""
         return await self.post(user_id, card)
 
+    max_image_bytes = None  # a file upload: no tight limit
+
+    async def post_image(self, address: str, card: Card, image: ChartImage) -> str:
+        """Upload the image with the card as its message (files.getUploadURLExternal, upload, completeUploadExternal)."""
+        channel = address
+        if address.startswith(("U", "W")):  # a person: the file is shared in the app's DM with them
+            opened = await self._call("conversations_open", users=address)
+            channel = opened["channel"]["id"]
+        response = await self._call("files_upload_v2", channel=channel, file=image.png, filename=image.filename,
+                                    title=card.title, alt_txt=image.alt, initial_comment=file_comment(card))
+        files = response.get("files") or []
+        return f"{channel}|file:{files[0]['id']}" if files else ""
+
     async def _call(self, method: str, **kwargs) -> dict:
         try:
             response = await getattr(self._client, method)(**kwargs)
         except SlackApiError as error:
             raise _delivery_error(method, error) from error
+        except SlackRequestError as error:  # the file upload itself failed (files_upload_v2's second step)
+            log.warning("slack %s failed: %s", method, type(error).__name__)
+            raise DeliveryError(f"{method}: upload failed", permanent=False) from error
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
             raise DeliveryError(f"{method}: {type(error).__name__}: {error}", permanent=False) from error
         return response.data if isinstance(response.data, dict) else {}

@@ -6,6 +6,7 @@ refused), 429/5xx/network are retried by the outbox, honouring Retry-After.
 """
 from __future__ import annotations
 
+import base64
 from copy import copy
 
 from botbuilder.core import TurnContext
@@ -22,8 +23,10 @@ from adapters.teams.render.activities import card_message
 from flows.cards import Card
 from flows.model import Platform
 from flows.ports import Clock, ConversationDirectory, DeliveryError
+from flows.reports.ports import ChartImage
 
 PERMANENT_STATUSES = frozenset({400, 403, 404, 410})
+IMAGE_MAX_BYTES = 20_000
 # What the connector or the token request raise; anything else is a bug and propagates.
 CONNECTOR_ERRORS = (HttpOperationError, ClientRequestError, TokenError, OSError)
 
@@ -72,6 +75,20 @@ class TeamsNotifier:
             reference = await self._open_personal_chat(user_id, reference)
         return (await self._send(reference, card)).dumps()
 
+    # Teams refuses bot messages over about 28 KB (LIMITS.md): the image travels inside the card
+    # as a data URI, so it must leave room for the card's text.
+    max_image_bytes = IMAGE_MAX_BYTES
+
+    async def post_image(self, address: str, card: Card, image: ChartImage) -> str:
+        """Post a card with the image in it (a data URI: no public URL to host, nothing to fetch)."""
+        if len(image.png) > IMAGE_MAX_BYTES:
+            raise DeliveryError(f"image of {len(image.png)} bytes is over the {IMAGE_MAX_BYTES}-byte card budget",
+                                permanent=True)
+        reference = await self._reference(address)
+        url = "data:image/png;base64," + base64.b64encode(image.png).decode("ascii")
+        activity = card_message(card, notify=references.is_personal(reference), image_url=url, image_alt=image.alt)
+        return (await self._send_activity(reference, activity)).dumps()
+
     async def _reference(self, key: str) -> ConversationReference:
         stored = await self._directory.get(Platform.TEAMS, key)
         if stored is None:
@@ -80,7 +97,9 @@ class TeamsNotifier:
         return references.load(stored)
 
     async def _send(self, reference: ConversationReference, card: Card) -> MessageRef:
-        activity = card_message(card, notify=references.is_personal(reference))
+        return await self._send_activity(reference, card_message(card, notify=references.is_personal(reference)))
+
+    async def _send_activity(self, reference: ConversationReference, activity) -> MessageRef:
         sent: dict[str, str] = {}
 
         async def send(context: TurnContext) -> None:

@@ -12,6 +12,7 @@ from flows.i18n import Translator, local_time
 from flows.incidents.report_form import signal_label
 from flows.model import Incident, RiskLevel
 from flows.policy import Policy
+from flows.reports.alerts import customer_lines
 
 SUMMARY_MAX = 300
 _TONE = {RiskLevel.L1: Tone.INFO, RiskLevel.L2: Tone.WARNING, RiskLevel.L3: Tone.DANGER, RiskLevel.L4: Tone.DANGER}
@@ -51,6 +52,7 @@ def alert_card(incident: Incident, policy: Policy, t: Translator, *, deadline: d
         _summary(incident.description) if not incident.is_sos else t("alert.sos_line", place=incident.place or "-"),
         t(f"alert.todo.{level.name}"),
     ]
+    lines += customer_lines(incident.customer, tz, t, window_days=policy.reports.repeat_window.days)
     fields = [
         (t("field.case"), incident.case_no),
         (t("field.level"), level_text(level, t)),
@@ -83,12 +85,16 @@ def alert_card(incident: Incident, policy: Policy, t: Translator, *, deadline: d
 
 
 def confirmation_card(incident: Incident, policy: Policy, t: Translator, *, notified_roles: tuple[str, ...],
-                      deadline: datetime | None) -> Card:
+                      deadline: datetime | None, customer_ignored: bool = False) -> Card:
     """Tell the reporter at once: case number, level and why, what happens next."""
     lines: list[str] = []
     if incident.level is RiskLevel.L4:
         lines.append(t("confirm.call_110"))
     lines.append(t("confirm.thanks"))
+    if customer_ignored:
+        lines.append(t("confirm.customer_ignored"))
+    elif incident.customer is not None and incident.customer.repeat:
+        lines.append(t("confirm.repeat_customer", n=len(incident.customer.earlier)))
     lines.append(t("confirm.next", roles="、".join(t(f"role.{r}") for r in notified_roles) if t.locale == "ja"
                    else ", ".join(t(f"role.{r}") for r in notified_roles),
                    deadline=local_time(deadline, policy.timezone)))

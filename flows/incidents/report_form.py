@@ -58,6 +58,7 @@ def build_report_form(policy: Policy, t: Translator, *, context: str = "") -> Fo
               options=tuple(Option(v, v) for v in LEVELS)),
         Field("types", FieldKind.MULTISELECT, t("form.types"), options=opts("type", TYPES)),
         Field("counterpart", FieldKind.TEXT, t("form.counterpart"), hint=t("form.counterpart.hint"), max_length=500),
+        Field("customer_id", FieldKind.TEXT, t("form.customer_id"), hint=t("form.customer_id.hint"), max_length=200),
         Field("first_response", FieldKind.TEXTAREA, t("form.first_response"), max_length=3000),
         Field("evidence", FieldKind.MULTISELECT, t("form.evidence"), options=opts("evidence", EVIDENCE)),
         Field("injury_damage", FieldKind.TEXT, t("form.injury_damage"), max_length=500),

@@ -33,6 +33,9 @@ from flows.model import (
 )
 from flows.policy import extra_targets
 from flows.ports import Transaction
+from flows.reports.repeat import FIELD as CUSTOMER_FIELD
+from flows.reports.repeat import SIGNAL as REPEAT_SIGNAL
+from flows.reports.repeat import RepeatCustomers
 from flows.timers import TimerHandler
 
 # Called in the transaction that opened an incident (the after-care plans its follow-ups).
@@ -72,8 +75,10 @@ class IncidentFlows:
     facade passes the after-care's scheduler, so a case never exists without its follow-ups.
     """
 
-    def __init__(self, deps: Dependencies, *, on_opened: OnOpened = _no_after_care):
+    def __init__(self, deps: Dependencies, *, on_opened: OnOpened = _no_after_care,
+                 customers: RepeatCustomers | None = None):
         self.policy = deps.policy
+        self._customers = customers or RepeatCustomers(deps.policy)
         self._store = deps.store
         self._clock = deps.clock
         self._wake = deps.wake
@@ -116,10 +121,14 @@ class IncidentFlows:
                     incident = await tx.incidents.get(known)
                     await _keep_receipt(tx, receipt, incident.id, now)
                     return ReportOutcome(card=self._confirmation(incident, t), incident=incident, duplicate=True)
-                draft = self._draft(actor, checked.values, context)
+                customer = await self._customers.check(tx, checked.values.get(CUSTOMER_FIELD), now)
+                draft = self._draft(actor, checked.values, context, repeat=customer.match.repeat)
                 incident = await self._open(tx, draft, self.policy.escalation[draft.level], now, request_key)
                 await _keep_receipt(tx, receipt, incident.id, now)
-                card = self._confirmation(incident, t)
+                if customer.normalized:  # the alerts, rendered at send time, find the match through the link
+                    await self._customers.remember(tx, incident, customer, now)
+                    incident = await tx.incidents.get(incident.id)
+                card = self._confirmation(incident, t, customer_ignored=customer.ignored)
                 await self._send_private(tx, actor, card, f"confirm:{incident.id}")
         except DuplicateRequest:  # the same request committed concurrently: answer with that one
             async with self._store.transaction() as tx:
@@ -240,6 +249,11 @@ class IncidentFlows:
             if incident.reporter.key != actor.key and not self.policy.is_admin(actor.platform, actor.user_id):
                 return ReportOutcome(card=notice_card(t("complete.not_yours"), tone=Tone.WARNING))
             changes = {k: v for k, v in values.items() if v not in (None, "", ())}
+            given = changes.pop(CUSTOMER_FIELD, None)
+            if given and incident.customer is None:  # named later: linked for later matches, the level stays
+                customer = await self._customers.check(tx, given, now)
+                await self._customers.remember(tx, incident, customer, now)
+                changes[CUSTOMER_FIELD] = "-"  # audited as completed (the identifier itself never is)
             if "requested_level" in changes:  # raising the level after the fact is a re-escalation: keep it simple
                 changes.pop("requested_level")
             await tx.incidents.complete(incident.id, changes)
@@ -249,15 +263,17 @@ class IncidentFlows:
         return ReportOutcome(card=notice_card(t("complete.done", case=incident.case_no), tone=Tone.GOOD),
                              incident=incident)
 
-    def _confirmation(self, incident: Incident, t: Translator) -> Card:
+    def _confirmation(self, incident: Incident, t: Translator, *, customer_ignored: bool = False) -> Card:
         step = incident.snapshot.step
         return messages.confirmation_card(incident, self.policy, t, notified_roles=tuple(r.value for r in step.notify),
-                                          deadline=incident.ack_deadline)
+                                          deadline=incident.ack_deadline, customer_ignored=customer_ignored)
 
-    def _draft(self, actor: Actor, values: dict, context: str) -> IncidentDraft:
+    def _draft(self, actor: Actor, values: dict, context: str, *, repeat: bool = False) -> IncidentDraft:
         requested = values.get("requested_level")
-        found = assess(self.policy.signals, values["behaviours"], danger=values["danger"],
-                       duration_minutes=values.get("duration_minutes"),
+        # A customer reported before (within the window) is the manual's L2 signal of repeated contact.
+        signals = self.policy.signals + ((REPEAT_SIGNAL,) if repeat else ())
+        observed = tuple(values["behaviours"]) + ((REPEAT_SIGNAL.id,) if repeat else ())
+        found = assess(signals, observed, danger=values["danger"], duration_minutes=values.get("duration_minutes"),
                        requested=RiskLevel.parse(requested) if requested else None)
         sos_of = _context_id(context) if context.startswith(SOS_PREFIX) else None
         return IncidentDraft(

@@ -16,6 +16,7 @@ from flows.incidents.messages import reasons_text
 from flows.incidents.report_form import signal_label
 from flows.model import AuditEvent, Consultation, FollowUp, Incident, RiskLevel
 from flows.policy import Policy
+from flows.reports.customers import Measure
 from flows.reports.kpi import MonthKpis, Ratio, month_kpis
 from flows.reports.model import AckChart, AuditCheck, Cell, MonthlyReport, Table, TrendChart
 from flows.reports.period import Month, ReportInputError
@@ -31,21 +32,13 @@ class RepeatCase:
 
 
 @dataclass(frozen=True)
-class CustomerMeasure:
-    kind: str  # warning_letter, ban, police_report, other
-    at: datetime
-    by: str = ""
-    note: str = ""  # HR only
-
-
-@dataclass(frozen=True)
 class RepeatCustomer:
     """A customer reported more than once in the window, with the cases and the measures taken."""
 
     digest: str
     identifier: str  # opened only for HR exports (--include-sensitive), else ""
     cases: tuple[RepeatCase, ...]
-    measures: tuple[CustomerMeasure, ...] = ()
+    measures: tuple[Measure, ...] = ()
 
 
 @dataclass(frozen=True)

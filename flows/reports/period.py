@@ -36,6 +36,12 @@ class Month:
         return cls(number // 100, number % 100)
 
     @classmethod
+    def from_text(cls, text: str) -> "Month":
+        """Read a month this program wrote (YYYY-MM); use parse_month for what people type."""
+        year, month = text.split("-")
+        return cls(int(year), int(month))
+
+    @classmethod
     def of(cls, moment: datetime, tz: str) -> "Month":
         local = moment.astimezone(ZoneInfo(tz))
         return cls(local.year, local.month)

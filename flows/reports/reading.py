@@ -7,7 +7,8 @@ from typing import Protocol
 
 from flows.model import AuditEvent, Consultation, FollowUp, Incident
 from flows.policy import Policy
-from flows.reports.build import ReportRecords, trend_start, unit_scope
+from flows.reports.build import RepeatCustomer, ReportRecords, trend_start, unit_scope
+from flows.reports.customers import CustomerMatch
 from flows.reports.model import AuditCheck
 from flows.reports.period import Month
 
@@ -20,6 +21,8 @@ class ReportReader(Protocol):
         """Reported before `until`: all since `since`, and older ones still open at `since`."""
         ...
 
+    async def by_case(self, case_no: str) -> Incident | None: ...
+
     async def follow_ups(self, incident_ids: Iterable[int], *, include_sensitive: bool = False) -> list[FollowUp]: ...
 
     async def events(self, incident_ids: Iterable[int]) -> list[AuditEvent]: ...
@@ -31,6 +34,15 @@ class ReportReader(Protocol):
         """Verify the audit log's hash chain; say how many entries over which period."""
         ...
 
+    async def repeat_customers(self, since: datetime, until: datetime, *,
+                               include_identifier: bool) -> list[RepeatCustomer]:
+        """Customers with two or more reports in [since, until); identifiers opened only for HR."""
+        ...
+
+    async def customer_matches(self, incident_ids: Iterable[int]) -> dict[int, CustomerMatch]:
+        """What each incident's alert said about its customer (only incidents that named one)."""
+        ...
+
 
 async def read_records(reader: ReportReader, policy: Policy, month: Month, unit_id: str | None, *,
                        include_sensitive: bool) -> ReportRecords:
@@ -39,10 +51,16 @@ async def read_records(reader: ReportReader, policy: Policy, month: Month, unit_
     since, until = trend_start(month, policy.timezone), month.end(policy.timezone)
     incidents = await reader.incidents(since, until, scope, include_sensitive=include_sensitive)
     ids = [i.id for i in incidents]
+    matches = await reader.customer_matches(ids)
+    window = policy.reports.repeat_window
     return ReportRecords(
         incidents=tuple(incidents),
         follow_ups=tuple(await reader.follow_ups(ids, include_sensitive=include_sensitive)),
         events=tuple(await reader.events(ids)),
         consultations=tuple(await reader.consultations(since, until, scope)),
         audit=await reader.audit_check(),
+        repeat_customers=tuple(await reader.repeat_customers(month.start(policy.timezone) - window, until,
+                                                             include_identifier=include_sensitive)),
+        repeat_ids=frozenset(i for i, m in matches.items() if m.repeat),
+        earlier_cases={i: tuple(e.case_no for e in m.earlier) for i, m in matches.items() if m.repeat},
     )

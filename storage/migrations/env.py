@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 import storage.tables_aftercare  # noqa: F401
 import storage.tables_web  # noqa: F401
+import storage.tables_reports  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -70,3 +70,14 @@ def test_an_empty_database_gives_a_report_that_says_so(tmp_path):
     result = run(["report", "monthly", "--month", "2026-11", "--format", "csv"], tmp_path, **env)
     assert result.returncode == 0, result.stderr
     assert "この月の報告はありませんでした。" in (tmp_path / "kasuhara-monthly-2026-11.csv").read_text("utf-8-sig")
+
+
+def test_hr_records_a_measure_against_a_customer_from_the_command_line(tmp_path, november_copy):
+    database, cases = november_copy
+    env = workdir_with(tmp_path, database)
+    refused = run(["customers", "measure", "--case", cases["k1"].case_no, "--kind", "ban"], tmp_path, **env)
+    assert refused.returncode == 1 and "顧客を識別する情報がありません" in refused.stderr  # K1 named no customer
+    unknown = run(["customers", "measure", "--case", "K-1999-00001", "--kind", "ban"], tmp_path, **env)
+    assert unknown.returncode == 2 and "K-2026-00012" in unknown.stderr
+    kind = run(["customers", "measure", "--case", cases["k1"].case_no, "--kind", "fine"], tmp_path, **env)
+    assert kind.returncode == 2 and "warning_letter, ban, police_report, other" in kind.stderr

@@ -222,6 +222,14 @@ def answer_message(card: Card) -> dict:
     return text_message(card.title)
 
 
+def file_comment(card: Card) -> str:
+    """The message introducing an uploaded file (files.completeUploadExternal initial_comment): mrkdwn text."""
+    parts = [f"*{escape(card.title)}*", *(escape(line) for line in card.lines if line.strip())]
+    if card.footer.strip():
+        parts.append(f"_{escape(card.footer)}_")
+    return clip("\n".join(parts), MESSAGE_TEXT_MAX)
+
+
 def text_message(text: str) -> dict:
     """Return message arguments for a one-line note (ephemeral answers, errors)."""
     return {"text": clip(escape(text), MESSAGE_TEXT_MAX)}

@@ -37,9 +37,10 @@ def attachment(content: dict) -> Attachment:
     return Attachment(content_type=ids.CARD_CONTENT_TYPE, content=content)
 
 
-def card_message(source: Card, *, notify: bool = False) -> Activity:
+def card_message(source: Card, *, notify: bool = False, image_url: str = "", image_alt: str = "") -> Activity:
     """Return a message activity carrying one Adaptive Card (`notify` pings the feed too)."""
-    activity = Activity(type=ActivityTypes.message, attachments=[attachment(cards.card(source))],
+    activity = Activity(type=ActivityTypes.message,
+                        attachments=[attachment(cards.card(source, image_url=image_url, image_alt=image_alt))],
                         summary=source.fallback)
     if notify:
         activity.channel_data = {"notification": {"alert": True}}

@@ -18,12 +18,14 @@ _STYLE = {Tone.INFO: "emphasis", Tone.GOOD: "good", Tone.WARNING: "warning", Ton
 _COLOR = {Tone.INFO: "default", Tone.GOOD: "good", Tone.WARNING: "warning", Tone.DANGER: "attention"}
 
 
-def card(source: Card) -> dict:
-    """Render any neutral Card: title band, plain lines, facts, footer, buttons."""
+def card(source: Card, *, image_url: str = "", image_alt: str = "") -> dict:
+    """Render any neutral Card: title band, plain lines, an image (e.g. a chart), facts, footer, buttons."""
     body: list[dict] = [{
         "type": "Container", "style": _STYLE[source.tone], "bleed": True,
         "items": [_plain(source.title, weight="Bolder", size="Medium", color=_COLOR[source.tone])],
     }]
+    if image_url:
+        body.append({"type": "Image", "url": image_url, "altText": image_alt, "size": "Stretch"})
     body += [_plain(line) for line in source.lines if line]
     if source.fields:
         body.append({"type": "FactSet", "facts": [{"title": k, "value": v or "-"} for k, v in source.fields]})

@@ -39,6 +39,8 @@ class SlackStandIn:
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.sockets: list[web.WebSocketResponse] = []
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes POSTed to its upload URL
+        self._pending_files: dict[str, dict] = {}  # file id -> getUploadURLExternal arguments
         self.socket_acks: list[dict] = []
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -46,6 +48,7 @@ class SlackStandIn:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/respond/{hook}", self._respond)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -95,12 +98,22 @@ class SlackStandIn:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        args = await _arguments(request)
+        args = {**request.query, **await _arguments(request)}  # Slack reads query parameters too (slack_sdk's params=)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         pending = self._failures.get(method)
         status, body, headers = pending.pop(0) if pending else (200, self._answer(method, args), {})
         await self._record(method, args, token, body)
         return web.json_response(body, status=status, headers=headers)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL of files.getUploadURLExternal: takes the file's bytes (step 2 of 3)."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self._pending_files:
+            return web.Response(status=404, text="unknown upload")
+        body = await request.read()
+        self.uploads[file_id] = body
+        await self._record("upload", {"file_id": file_id, "length": len(body)})
+        return web.Response(text=f"OK - {len(body)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
         await self._record("response_url", await _arguments(request))
@@ -122,6 +135,19 @@ class SlackStandIn:
             view = args.get("view") or {}
             view = json.loads(view) if isinstance(view, str) else view
             return {"ok": True, "view": {**view, "id": f"V{next(self._ts):08d}", "state": {"values": {}}}}
+        if method == "files.getUploadURLExternal":  # step 1: a file id and where to send the bytes
+            if not args.get("filename") or not str(args.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._ts):010d}"
+            self._pending_files[file_id] = args
+            return {"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":  # step 3: share the uploaded files in a channel
+            files = json.loads(args.get("files") or "[]")
+            for item in files:
+                asked = self._pending_files.get(item.get("id"))
+                if asked is None or len(self.uploads.get(item["id"], b"")) != int(asked["length"]):
+                    return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "X"))[1:]}}
         if method == "auth.test":
