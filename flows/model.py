@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum, IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the reports capability's value; imported for the annotation only
+    from flows.reports.customers import CustomerMatch
 
 
 class Platform(str, Enum):
@@ -152,7 +156,7 @@ class Incident(IncidentDraft):
     snapshot: EscalationSnapshot | None = None
     # The customer's earlier cases and the measures against them, as the alert showed them
     # (flows.reports.customers.CustomerMatch); None when the report named no customer.
-    customer: object | None = None
+    customer: CustomerMatch | None = None
 
     @property
     def ack_deadline(self) -> datetime | None:

@@ -51,7 +51,7 @@ def test_manifest_declares_what_the_adapter_uses(manifest):
     assert command["usage_hint"] == "report | sos [場所] | 相談 | help"
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert scopes == {"commands", "chat:write", "im:write", "im:history", "channels:history", "groups:history",
-                      "app_mentions:read"}
+                      "app_mentions:read", "files:write"}
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert events == {"app_mention", "message.im", "message.channels", "message.groups"}
     home = manifest["features"]["app_home"]  # people write to the app: anonymous consultation by DM
