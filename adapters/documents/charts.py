@@ -39,6 +39,7 @@ def draw_trend(ax, chart: TrendChart) -> None:
     ax.set_title(chart.title, fontsize=11)
     ax.set_ylabel(chart.ylabel)
     ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.tick_params(axis="x", labelsize=8)
     ax.legend(fontsize=8, loc="upper left", frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
 
@@ -58,7 +59,8 @@ def draw_ack(ax, chart: AckChart) -> None:
             label=[name for name, _ in chart.minutes_by_level])
     for label, minutes in chart.deadlines:
         ax.axvline(minutes, color=DEADLINE_COLOUR, linestyle="--", linewidth=1)
-        ax.text(minutes, ax.get_ylim()[1] * 0.95, f" {label}", fontsize=7, va="top", color=DEADLINE_COLOUR)
+        ax.text(minutes, ax.get_ylim()[1] * 0.97, f"{label} ", fontsize=7, va="top", ha="right", rotation=90,
+                color=DEADLINE_COLOUR)
     ax.set_xlabel(chart.xlabel)
     ax.set_ylabel(chart.ylabel)
     ax.yaxis.get_major_locator().set_params(integer=True)
