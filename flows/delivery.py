@@ -10,13 +10,12 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
-from flows.cards import card_from_dict
 from flows.consultation.anonymity import sealed_id
 from flows.i18n import Translator
 from flows.incidents import escalation
 from flows.incidents.messages import alert_card
-from flows.model import AuditEvent, Delivery, DeliveryKind, Incident, Platform
-from flows.payloads import open_card
+from flows.model import AlertUpdatePayload, AuditEvent, CardUpdatePayload, Delivery, DeliveryKind, Incident, Platform
+from flows.payloads import open_body
 from flows.policy import Policy
 from flows.ports import Clock, DeliveryError, Notifier, Store
 
@@ -81,18 +80,19 @@ class Dispatcher:
                 return ""  # acknowledged meanwhile: no more pings
             card = alert_card(incident, self._policy, Translator(self._policy.locale),
                               deadline=incident.ack_deadline, kind=_card_kind(delivery.kind))
-            if delivery.kind is DeliveryKind.ALERT_UPDATE:
-                await notifier.update(address, delivery.payload["ref"], card)
-                return delivery.payload["ref"]
+            if isinstance(delivery.payload, AlertUpdatePayload):
+                await notifier.update(address, delivery.payload.ref, card)
+                return delivery.payload.ref
             return await notifier.post(address, card)
-        if "sealed_card" in delivery.payload:  # HR-only or consultation content: opened only to send
+        body = delivery.payload.body
+        if body.sealed:  # HR-only or consultation content: opened only to send
             async with self._store.transaction() as tx:
-                card = open_card(tx.secrets, delivery.payload)
+                card = open_body(tx.secrets, body)
         else:
-            card = card_from_dict(delivery.payload["card"])
-        if delivery.kind is DeliveryKind.CARD_UPDATE:
-            await notifier.update(address, delivery.payload["ref"], card)
-            return delivery.payload["ref"]
+            card = body.card
+        if isinstance(delivery.payload, CardUpdatePayload):
+            await notifier.update(address, delivery.payload.ref, card)
+            return delivery.payload.ref
         if delivery.kind is DeliveryKind.PRIVATE:
             consultation_id = sealed_id(address)
             if consultation_id is not None:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the reports capability's value; imported for the annotation only
     from flows.reports.customers import CustomerMatch
 
+from flows.cards import Card
+
 
 class Platform(str, Enum):
     SLACK = "slack"
@@ -177,6 +179,62 @@ class DeliveryKind(str, Enum):
     REPORT = "report"  # the monthly summary and chart to an HR target (payload: month, unit)
 
 
+@dataclass(frozen=True)
+class CardBody:
+    """A card as the outbox keeps it: in clear, or sealed with KASUHARA_SECRET_KEY (flows.payloads)."""
+
+    card: Card | None = None
+    sealed: str = ""
+
+
+@dataclass(frozen=True)
+class AlertPayload:
+    """ALERT, REMINDER, ESCALATION: nothing kept; the alert is rendered from the incident at send time."""
+
+
+@dataclass(frozen=True)
+class AlertUpdatePayload:
+    """ALERT_UPDATE: refresh the posted alert `ref` (rendered at send time too)."""
+
+    ref: str
+
+
+@dataclass(frozen=True)
+class PrivatePayload:
+    """PRIVATE: a card to one person (sealed, with its case, for a consultation's employee)."""
+
+    body: CardBody
+    consultation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CardPayload:
+    """CARD: a card to a target, and what it belongs to (a follow-up's reminder, a consultation's relay)."""
+
+    body: CardBody
+    follow_up_id: int | None = None
+    consultation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CardUpdatePayload:
+    """CARD_UPDATE: replace the posted card `ref`."""
+
+    ref: str
+    body: CardBody
+
+
+@dataclass(frozen=True)
+class ReportPayload:
+    """REPORT: the monthly report of `month` ("YYYY-MM") for `unit` (None: every unit), drawn at send time."""
+
+    month: str
+    unit: str | None = None
+
+
+Payload = AlertPayload | AlertUpdatePayload | PrivatePayload | CardPayload | CardUpdatePayload | ReportPayload
+
+
 class DeliveryStatus(str, Enum):
     PENDING = "pending"
     SENT = "sent"
@@ -192,7 +250,7 @@ class Delivery:
     incident_id: int | None = None
     role: Role | None = None
     tier: int = 0
-    payload: dict = field(default_factory=dict)
+    payload: Payload = field(default_factory=AlertPayload)  # the class of `kind` (flows.payloads)
     id: int = 0
     status: DeliveryStatus = DeliveryStatus.PENDING
     attempts: int = 0

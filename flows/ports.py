@@ -83,6 +83,10 @@ class IncidentRepository(Protocol):
 
     async def list_all(self) -> list[Incident]: ...
 
+    async def close(self, incident_id: int) -> bool:
+        """Mark the incident closed; False when it was closed already."""
+        ...
+
     async def last_unit_of(self, reporter_key: str) -> str | None: ...
 
 
@@ -164,8 +168,8 @@ class FollowUps(Protocol):
         """Close it with its record if still open; False when someone else recorded it first."""
         ...
 
-    async def close_case(self, incident_id: int, at: datetime) -> int:
-        """Close the incident and cancel its open follow-ups; return how many were cancelled."""
+    async def cancel_open(self, incident_id: int, at: datetime) -> int:
+        """Cancel the incident's open follow-ups (its case was closed); return how many."""
         ...
 
 

@@ -11,9 +11,8 @@ from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from flows.model import FollowUp, FollowUpStatus, IncidentStatus, Role
+from flows.model import FollowUp, FollowUpStatus, Role
 from storage.crypto import Sealer
-from storage.tables import IncidentRow, TimerRow
 from storage.tables_aftercare import FollowUpRow
 
 
@@ -55,18 +54,11 @@ class SqlFollowUps:
                     sensitive_enc=self._sealer.seal(json.dumps(sensitive, ensure_ascii=False)) if sensitive else ""))
         return result.rowcount == 1
 
-    async def close_case(self, incident_id: int, at: datetime) -> int:
-        await self._session.execute(update(IncidentRow).where(IncidentRow.id == incident_id)
-                                    .values(status=IncidentStatus.CLOSED.value))
+    async def cancel_open(self, incident_id: int, at: datetime) -> int:
         result = await self._session.execute(
             update(FollowUpRow)
             .where(FollowUpRow.incident_id == incident_id, FollowUpRow.status == FollowUpStatus.OPEN.value)
             .values(status=FollowUpStatus.CANCELLED.value, recorded_at=at))
-        # A closed case pings nobody again: not its alert, not its follow-ups, not its check-in.
-        await self._session.execute(
-            update(TimerRow)
-            .where(TimerRow.incident_id == incident_id, TimerRow.fired_at.is_(None))
-            .values(cancelled=True))
         return result.rowcount
 
     def _to_model(self, row: FollowUpRow) -> FollowUp:

@@ -6,7 +6,6 @@ keyed digest: no query here ever carries a raw user id, so not even the driver's
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy import update
@@ -49,15 +48,12 @@ class SqlConsultations:
     async def by_thread(self, platform: Platform, message_ref: str) -> Consultation | None:
         if not message_ref:
             return None
-        payloads = (await self._session.exec(
-            select(DeliveryRow.payload).where(DeliveryRow.platform == platform.value,
-                                              DeliveryRow.message_ref == message_ref,
-                                              DeliveryRow.kind == DeliveryKind.CARD.value))).all()
-        for payload in payloads:
-            consultation_id = json.loads(payload).get("consultation_id")
-            if consultation_id is not None:
-                return await self.get(int(consultation_id))
-        return None
+        consultation_id = (await self._session.exec(
+            select(DeliveryRow.consultation_id).where(DeliveryRow.platform == platform.value,
+                                                      DeliveryRow.message_ref == message_ref,
+                                                      DeliveryRow.kind == DeliveryKind.CARD.value,
+                                                      DeliveryRow.consultation_id.is_not(None)).limit(1))).first()
+        return None if consultation_id is None else await self.get(consultation_id)
 
     async def current_for(self, owner: Actor) -> Consultation | None:
         row = (await self._session.exec(

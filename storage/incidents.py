@@ -66,6 +66,13 @@ class SqlIncidents:
         )
         return result.rowcount == 1
 
+    async def close(self, incident_id: int) -> bool:
+        result = await self._session.execute(
+            update(IncidentRow)
+            .where(IncidentRow.id == incident_id, IncidentRow.status != IncidentStatus.CLOSED.value)
+            .values(status=IncidentStatus.CLOSED.value))
+        return result.rowcount == 1
+
     async def complete(self, incident_id: int, changes: dict) -> None:
         """Fill in optional fields given later (lists as JSON, the sensitive one sealed)."""
         row = await self._session.get(IncidentRow, incident_id)

@@ -10,6 +10,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.model import Delivery, DeliveryKind, DeliveryStatus, Platform, Role, Target, Timer, TimerKind
+from flows.payloads import check, payload_from_dict, payload_to_dict
 from storage.tables import DeliveryRow, TimerRow
 
 CLAIM_LEASE = timedelta(seconds=60)  # a send that crashed mid-way is retried after this
@@ -24,13 +25,16 @@ class SqlOutbox:
             select(DeliveryRow.id).where(DeliveryRow.dedupe_key == delivery.dedupe_key))).first()
         if existing is not None:
             return None
+        check(delivery.kind, delivery.payload)
         now = delivery.next_attempt_at
         if now is None:
             raise ValueError("a delivery needs next_attempt_at (the time it was queued)")
         row = DeliveryRow(
             kind=delivery.kind.value, platform=delivery.target.platform.value, address=delivery.target.address,
             incident_id=delivery.incident_id, role=delivery.role.value if delivery.role else None, tier=delivery.tier,
-            payload=json.dumps(delivery.payload, ensure_ascii=False), dedupe_key=delivery.dedupe_key,
+            payload=json.dumps(payload_to_dict(delivery.payload), ensure_ascii=False), dedupe_key=delivery.dedupe_key,
+            follow_up_id=getattr(delivery.payload, "follow_up_id", None),
+            consultation_id=getattr(delivery.payload, "consultation_id", None),
             next_attempt_at=now, created_at=now,
         )
         try:
@@ -78,7 +82,8 @@ class SqlOutbox:
 def _to_model(row: DeliveryRow) -> Delivery:
     return Delivery(
         kind=DeliveryKind(row.kind), target=Target(Platform(row.platform), row.address), incident_id=row.incident_id,
-        role=Role(row.role) if row.role else None, tier=row.tier, payload=json.loads(row.payload), id=row.id,
+        role=Role(row.role) if row.role else None, tier=row.tier,
+        payload=payload_from_dict(DeliveryKind(row.kind), json.loads(row.payload)), id=row.id,
         status=DeliveryStatus(row.status), attempts=row.attempts, next_attempt_at=row.next_attempt_at,
         message_ref=row.message_ref, error=row.error, dedupe_key=row.dedupe_key,
     )

@@ -76,7 +76,10 @@ class DeliveryRow(SQLModel, table=True):
     incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
     role: str | None = Field(default=None, max_length=32)
     tier: int = 0
-    payload: str = Field(default="{}")
+    payload: str = Field(default="{}")  # JSON of flows.payloads.payload_to_dict
+    # What storage looks deliveries up by, out of the JSON (migration 0005).
+    follow_up_id: int | None = Field(default=None)
+    consultation_id: int | None = Field(default=None)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from flows.aftercare import messages as cards
 from flows.aftercare.hr import to_hr
-from flows.cards import Card, Tone, card_to_dict, notice_card
+from flows.cards import Card, Tone, notice_card
 from flows.i18n import Translator
 from flows.model import (
     Actor,
@@ -15,11 +15,13 @@ from flows.model import (
     DeliveryKind,
     Incident,
     IncidentStatus,
+    PrivatePayload,
     RiskLevel,
     Target,
     Timer,
     TimerKind,
 )
+from flows.payloads import plain
 from flows.policy import Policy
 from flows.ports import Store, Transaction
 
@@ -43,7 +45,7 @@ async def send_checkin(tx: Transaction, policy: Policy, timer: Timer, now: datet
     card = cards.checkin_card(incident, policy, Translator(policy.locale))
     reporter = incident.reporter
     await tx.outbox.add(Delivery(kind=DeliveryKind.PRIVATE, target=Target(reporter.platform, reporter.user_id),
-                                 incident_id=incident.id, payload={"card": card_to_dict(card)},
+                                 incident_id=incident.id, payload=PrivatePayload(plain(card)),
                                  dedupe_key=f"checkin:{incident.id}", next_attempt_at=now))
     await tx.audit.add(AuditEvent(now, "checkin_sent", incident_id=incident.id))
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flows.cards import Card
-from flows.model import AuditEvent, Delivery, DeliveryKind, Incident, Role
-from flows.payloads import sealed_payload
+from flows.model import AuditEvent, CardPayload, Delivery, DeliveryKind, Incident, Role
+from flows.payloads import sealed
 from flows.policy import Policy, extra_targets
 from flows.ports import Transaction
 
@@ -18,7 +18,7 @@ async def to_hr(tx: Transaction, policy: Policy, incident: Incident, card: Card,
     targets = policy.targets_of(incident.unit_id, Role.HR, extra_targets(await tx.bindings.all()))
     for target in targets:
         await tx.outbox.add(Delivery(kind=DeliveryKind.CARD, target=target, incident_id=incident.id, role=Role.HR,
-                                     payload=sealed_payload(tx.secrets, card), next_attempt_at=now,
+                                     payload=CardPayload(sealed(tx.secrets, card)), next_attempt_at=now,
                                      dedupe_key=f"{key}:{target.platform.value}:{target.address}"))
     if not targets:
         await tx.audit.add(AuditEvent(now, "no_targets", detail="hr", incident_id=incident.id))

@@ -16,13 +16,15 @@ from flows.aftercare import checkin
 from flows.aftercare import messages as cards
 from flows.aftercare.forms import build_record_form, split_record
 from flows.aftercare.hr import to_hr
-from flows.cards import Card, Tone, card_to_dict, notice_card
+from flows.cards import Card, Tone, notice_card
 from flows.deps import Dependencies
 from flows.forms import FormSpec, RawValues, validate
 from flows.i18n import Translator, local_time, normalize_locale
 from flows.model import (
     Actor,
     AuditEvent,
+    CardPayload,
+    CardUpdatePayload,
     Delivery,
     DeliveryKind,
     FollowUp,
@@ -33,7 +35,7 @@ from flows.model import (
     Timer,
     TimerKind,
 )
-from flows.payloads import sealed_payload
+from flows.payloads import plain, sealed
 from flows.policy import FollowUpRule, extra_targets
 from flows.ports import Transaction
 from flows.timers import TimerHandler
@@ -54,6 +56,18 @@ class RecordOutcome:
     card: Card | None = None
     first: bool = False
     follow_up: FollowUp | None = None
+
+
+async def close_case(tx: Transaction, incident_id: int, now: datetime) -> int:
+    """Close an incident's case: its open follow-ups are cancelled; return how many.
+
+    Recording the 2-week review closes the case (manual §5-4). A closed case pings nobody
+    again: not its alert, not its follow-ups, not its check-in (every pending timer goes).
+    """
+    await tx.incidents.close(incident_id)
+    cancelled = await tx.follow_ups.cancel_open(incident_id, now)
+    await tx.timers.cancel(incident_id=incident_id)
+    return cancelled
 
 
 class AftercareFlows:
@@ -174,7 +188,7 @@ class AftercareFlows:
                                   f"follow_up:{follow_up.id}:record", now)
             await self._refresh_reminders(tx, follow_up, incident, now)
             if follow_up.kind == "review":
-                cancelled = await tx.follow_ups.close_case(incident.id, now)
+                cancelled = await close_case(tx, incident.id, now)
                 await tx.audit.add(AuditEvent(now, "case_closed", actor=actor.key, incident_id=incident.id,
                                               detail=f"review #{follow_up.id}; open follow-ups cancelled: {cancelled}"))
         self._wake()
@@ -238,8 +252,8 @@ class AftercareFlows:
         for target in targets:
             await tx.outbox.add(Delivery(
                 kind=DeliveryKind.CARD, target=target, incident_id=incident.id, role=role,
-                payload=sealed_payload(tx.secrets, card, follow_up_id=follow_up.id) if role is Role.HR
-                else {"card": card_to_dict(card), "follow_up_id": follow_up.id}, next_attempt_at=now,
+                payload=CardPayload(sealed(tx.secrets, card) if role is Role.HR else plain(card),
+                                    follow_up_id=follow_up.id), next_attempt_at=now,
                 dedupe_key=f"follow_up:{follow_up.id}:{follow_up.reminded}:{role.value}:"
                            f"{target.platform.value}:{target.address}"))
         await tx.audit.add(AuditEvent(now, "follow_up_reminded" if targets else "no_targets", incident_id=incident.id,
@@ -250,10 +264,11 @@ class AftercareFlows:
     async def _refresh_reminders(self, tx: Transaction, follow_up: FollowUp, incident: Incident,
                                  now: datetime) -> None:
         """Replace every posted reminder of a recorded follow-up, so no copy keeps live buttons."""
-        card = card_to_dict(cards.recorded_card(follow_up, incident, self.policy, Translator(self.policy.locale)))
+        card = cards.recorded_card(follow_up, incident, self.policy, Translator(self.policy.locale))
         for sent in await tx.outbox.sent_for_incident(incident.id):
-            if sent.kind is DeliveryKind.CARD and sent.message_ref and sent.payload.get("follow_up_id") == follow_up.id:
+            if isinstance(sent.payload, CardPayload) and sent.payload.follow_up_id == follow_up.id \
+                    and sent.message_ref:
                 await tx.outbox.add(Delivery(
                     kind=DeliveryKind.CARD_UPDATE, target=sent.target, incident_id=incident.id, role=sent.role,
-                    payload={"ref": sent.message_ref, "card": card}, next_attempt_at=now,
+                    payload=CardUpdatePayload(sent.message_ref, plain(card)), next_attempt_at=now,
                     dedupe_key=f"follow_up_update:{sent.id}"))

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from flows.cards import Card
 from flows.i18n import Translator
-from flows.model import AuditEvent, Consultation, Delivery, DeliveryKind, Role
-from flows.payloads import sealed_payload
+from flows.model import AuditEvent, CardPayload, Consultation, Delivery, DeliveryKind, Role
+from flows.payloads import sealed
 from flows.policy import Policy, extra_targets
 from flows.ports import Transaction
 
@@ -33,7 +33,7 @@ async def post_to_role(tx: Transaction, policy: Policy, consultation: Consultati
                        now: datetime, extra, *, thread: bool) -> bool:
     """Queue a card to every target of a role; `thread`: HR may answer in its thread."""
     targets = policy.targets_of(consultation.unit_id, role, extra)
-    payload = sealed_payload(tx.secrets, card, **({"consultation_id": consultation.id} if thread else {}))
+    payload = CardPayload(sealed(tx.secrets, card), consultation_id=consultation.id if thread else None)
     for target in targets:
         await tx.outbox.add(Delivery(
             kind=DeliveryKind.CARD, target=target, role=role, payload=payload, next_attempt_at=now,

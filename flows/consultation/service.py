@@ -29,12 +29,13 @@ from flows.model import (
     Delivery,
     DeliveryKind,
     Platform,
+    PrivatePayload,
     Role,
     Target,
     Timer,
     TimerKind,
 )
-from flows.payloads import sealed_payload
+from flows.payloads import sealed
 from flows.ports import Transaction
 from flows.timers import TimerHandler
 
@@ -207,7 +208,7 @@ class ConsultationFlows:
             card = cards.answer_card(consultation, body, desk_translator(self.policy))
             await tx.outbox.add(Delivery(
                 kind=DeliveryKind.PRIVATE, target=Target(consultation.platform, sealed_address(consultation.id)),
-                payload=sealed_payload(tx.secrets, card, consultation_id=consultation.id), next_attempt_at=now,
+                payload=PrivatePayload(sealed(tx.secrets, card), consultation_id=consultation.id), next_attempt_at=now,
                 dedupe_key=f"consult:{consultation.id}:out:{request_digest(request_key)}"))
             if consultation.first_reply_at is None:
                 consultation.first_reply_at = now

@@ -7,8 +7,18 @@ from flows.consultation import messages as cards
 from flows.consultation.anonymity import sealed_address
 from flows.consultation.desk import desk_translator, post_to_role, to_desk
 from flows.consultation.lifecycle import close_case
-from flows.model import AuditEvent, ConsultationStatus, Delivery, DeliveryKind, Role, Target, Timer, TimerKind
-from flows.payloads import sealed_payload
+from flows.model import (
+    AuditEvent,
+    ConsultationStatus,
+    Delivery,
+    DeliveryKind,
+    PrivatePayload,
+    Role,
+    Target,
+    Timer,
+    TimerKind,
+)
+from flows.payloads import sealed
 from flows.policy import Policy, extra_targets
 from flows.ports import Transaction
 from flows.timers import TimerHandler
@@ -55,7 +65,7 @@ class ConsultationTimers:
             card = cards.idle_closed_card(consultation, self.policy, desk_translator(self.policy))
             await tx.outbox.add(Delivery(
                 kind=DeliveryKind.PRIVATE, target=Target(consultation.platform, sealed_address(consultation.id)),
-                payload=sealed_payload(tx.secrets, card, consultation_id=consultation.id), next_attempt_at=now,
+                payload=PrivatePayload(sealed(tx.secrets, card), consultation_id=consultation.id), next_attempt_at=now,
                 dedupe_key=f"consult:{consultation.id}:idle_closed"))
 
     async def fire_forget(self, tx: Transaction, timer: Timer, now: datetime) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flows.model import (
+    AlertPayload,
+    AlertUpdatePayload,
     AuditEvent,
     ChainStep,
     Delivery,
@@ -34,7 +36,7 @@ def _deliveries(incident: Incident, planned: tuple[PlannedTarget, ...], kind: De
                 seq: int, now: datetime) -> list[Delivery]:
     return [
         Delivery(kind=kind, target=p.target, incident_id=incident.id, role=p.role, tier=tier,
-                 payload={"kind": kind.value}, next_attempt_at=now,
+                 payload=AlertPayload(), next_attempt_at=now,
                  dedupe_key=f"{kind.value}:{incident.id}:{seq}:{p.role.value}:{p.target.platform.value}:{p.target.address}")
         for p in planned
     ]
@@ -92,7 +94,7 @@ async def acknowledge(tx: Transaction, incident: Incident, actor: str, now: date
         if sent.kind in ALERT_KINDS and sent.message_ref:
             await tx.outbox.add(Delivery(
                 kind=DeliveryKind.ALERT_UPDATE, target=sent.target, incident_id=incident.id, role=sent.role,
-                payload={"ref": sent.message_ref}, dedupe_key=f"update:{sent.id}", next_attempt_at=now))
+                payload=AlertUpdatePayload(sent.message_ref), dedupe_key=f"update:{sent.id}", next_attempt_at=now))
     return True
 
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flows.cards import Card, Tone, card_to_dict, notice_card
+from flows.cards import Card, Tone, notice_card
 from flows.deps import Dependencies
 from flows.forms import FormSpec, RawValues, validate
 from flows.i18n import Translator, local_time, normalize_locale
@@ -26,11 +26,13 @@ from flows.model import (
     DeliveryKind,
     Incident,
     IncidentDraft,
+    PrivatePayload,
     RiskLevel,
     Role,
     Target,
     TimerKind,
 )
+from flows.payloads import plain
 from flows.policy import extra_targets
 from flows.ports import Transaction
 from flows.reports.repeat import FIELD as CUSTOMER_FIELD
@@ -236,7 +238,7 @@ class IncidentFlows:
 
     async def _send_private(self, tx: Transaction, actor: Actor, card: Card, key: str) -> None:
         await tx.outbox.add(Delivery(kind=DeliveryKind.PRIVATE, target=Target(actor.platform, actor.user_id),
-                                     payload={"card": card_to_dict(card)}, dedupe_key=key,
+                                     payload=PrivatePayload(plain(card)), dedupe_key=key,
                                      next_attempt_at=self._clock.now()))
 
     async def _complete(self, actor: Actor, incident_id: int | None, values: dict, t: Translator,

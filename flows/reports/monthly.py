@@ -11,7 +11,7 @@ from datetime import datetime
 from flows.cards import Card, Tone
 from flows.deps import Dependencies
 from flows.i18n import Translator
-from flows.model import AuditEvent, Delivery, DeliveryKind, Role, Target, Timer, TimerKind
+from flows.model import AuditEvent, Delivery, DeliveryKind, ReportPayload, Role, Target, Timer, TimerKind
 from flows.policy import extra_targets
 from flows.ports import DeliveryError, Transaction
 from flows.reports.build import build_monthly_report
@@ -85,7 +85,7 @@ class MonthlyReports:
         for unit, target in targets:
             added = await tx.outbox.add(Delivery(
                 kind=DeliveryKind.REPORT, target=target, role=Role.HR, next_attempt_at=now,
-                payload={"month": str(month), "unit": unit},
+                payload=ReportPayload(str(month), unit),
                 dedupe_key=f"{key}:{unit}:{target.platform.value}:{target.address}"))
             queued += added is not None
         await tx.audit.add(AuditEvent(now, "report_posted" if targets else "no_targets", actor=actor,
@@ -120,7 +120,7 @@ class ReportDelivery:
         if not hasattr(notifier, "post_image"):
             raise DeliveryError(f"{delivery.target.platform.value} cannot post images", permanent=True)
         poster: ImageNotifier = notifier
-        report = await self.report(Month.from_text(delivery.payload["month"]), delivery.payload.get("unit"))
+        report = await self.report(Month.from_text(delivery.payload.month), delivery.payload.unit)
         png = await self._images.summary_chart(report, max_bytes=poster.max_image_bytes)
         t = Translator(self.policy.locale)
         image = ChartImage(png, f"{report.filename_stem}.png", t("report.chart.alt", title=report.title))

@@ -11,10 +11,12 @@ from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 from bot.app import prepare_database
+from flows.cards import Card
 from flows.model import (
-    Actor, AuditEvent, ChainStep, Delivery, DeliveryKind, EscalationSnapshot, IncidentDraft, PlannedTarget, Platform,
-    RiskLevel, Role, Target, Timer, TimerKind,
+    Actor, AuditEvent, CardPayload, ChainStep, Delivery, DeliveryKind, EscalationSnapshot, FollowUp, FollowUpStatus,
+    IncidentDraft, IncidentStatus, PlannedTarget, Platform, RiskLevel, Role, Target, Timer, TimerKind,
 )
+from flows.payloads import open_body, plain, sealed
 from storage import migrate
 from storage.crypto import Sealer
 from storage.db import Database, sync_url
@@ -141,3 +143,66 @@ async def test_the_audit_chain_detects_tampering(db):
         await tx.session.execute(text("UPDATE audit_events SET detail = 'forged' WHERE detail = '1'"))
         broken = await tx.audit.verify_chain()
     assert broken is not None
+
+
+async def test_typed_payloads_round_trip_and_a_thread_finds_its_consultation_by_column(db):
+    card = Card(title="匿名相談 C-7KQM", lines=("つらいです",))
+    async with db.transaction() as tx:
+        consultation = await tx.consultations.add(Actor(Platform.SLACK, "U0EMPLOYEE"), "C-7KQM", "chuo", NOW)
+        relay = await tx.outbox.add(Delivery(
+            kind=DeliveryKind.CARD, target=Target(Platform.SLACK, "C0DESK"), dedupe_key="relay:1", next_attempt_at=NOW,
+            payload=CardPayload(sealed(tx.secrets, card), consultation_id=consultation.id)))
+        reminder = await tx.outbox.add(Delivery(
+            kind=DeliveryKind.CARD, target=Target(Platform.SLACK, "C0HR"), dedupe_key="fu:1", next_attempt_at=NOW,
+            payload=CardPayload(plain(card), follow_up_id=7)))
+        with pytest.raises(TypeError):
+            await tx.outbox.add(Delivery(kind=DeliveryKind.CARD, target=Target(Platform.SLACK, "C0HR"),
+                                         dedupe_key="bad", next_attempt_at=NOW))  # an alert's payload on a card
+    async with db.transaction() as tx:
+        claimed = {d.id: d for d in await tx.outbox.claim_due(NOW, 10)}
+        assert claimed[reminder.id].payload == CardPayload(plain(card), follow_up_id=7)
+        assert open_body(tx.secrets, claimed[relay.id].payload.body) == card
+        await tx.outbox.mark_sent(relay.id, "C0DESK|1.2", NOW)
+        await tx.outbox.mark_sent(reminder.id, "C0HR|3.4", NOW)
+    async with db.transaction() as tx:
+        assert (await tx.consultations.by_thread(Platform.SLACK, "C0DESK|1.2")).code == "C-7KQM"
+        assert await tx.consultations.by_thread(Platform.SLACK, "C0HR|3.4") is None  # a reminder: no case
+        assert await tx.consultations.by_thread(Platform.TEAMS, "C0DESK|1.2") is None
+
+
+async def test_closing_an_incident_and_cancelling_its_open_follow_ups(db):
+    async with db.transaction() as tx:
+        incident = await tx.incidents.add(draft(), SNAPSHOT, NOW)
+        for kind in ("hearing", "review"):
+            await tx.follow_ups.add(FollowUp(incident.id, kind, Role.HR, NOW, timedelta(days=1), timedelta(days=2),
+                                             Role.DIVISION_HEAD))
+        [hearing, _] = await tx.follow_ups.for_incident(incident.id)
+        assert await tx.follow_ups.record(hearing.id, "hr", NOW, {"with_whom": "本人"}, {})
+    async with db.transaction() as tx:
+        assert await tx.incidents.close(incident.id)
+        assert not await tx.incidents.close(incident.id)  # closed already
+        assert await tx.follow_ups.cancel_open(incident.id, NOW) == 1  # the recorded one stays done
+    async with db.transaction() as tx:
+        assert (await tx.incidents.get(incident.id)).status is IncidentStatus.CLOSED
+        statuses = [f.status for f in await tx.follow_ups.for_incident(incident.id)]
+    assert statuses == [FollowUpStatus.DONE, FollowUpStatus.CANCELLED]
+
+
+def test_migration_0004_moves_the_ids_out_of_the_json_of_rows_written_before(database_url):
+    migrate.upgrade(database_url, "0003")
+    engine = create_engine(sync_url(database_url))
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO outbox (kind, platform, address, tier, payload, status, attempts, next_attempt_at, "
+            "message_ref, error, dedupe_key, created_at) VALUES "
+            "('card', 'slack', 'C0DESK', 0, :relay, 'sent', 1, :now, 'C0DESK|1.2', '', 'relay:1', :now), "
+            "('card', 'slack', 'C0HR', 0, :reminder, 'sent', 1, :now, 'C0HR|3.4', '', 'fu:1', :now), "
+            "('alert', 'slack', 'C0MGR', 0, '{\"kind\": \"alert\"}', 'sent', 1, :now, 'C0MGR|5.6', '', 'a:1', :now)"),
+            {"relay": '{"sealed_card": "x", "consultation_id": 4}', "reminder": '{"card": {}, "follow_up_id": 7}',
+             "now": NOW.replace(tzinfo=None)})
+    migrate.upgrade(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT dedupe_key, follow_up_id, consultation_id FROM outbox "
+                                       "ORDER BY dedupe_key")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("a:1", None, None), ("fu:1", 7, None), ("relay:1", None, 4)]
