@@ -81,7 +81,8 @@ def web_client(token: str, api_url: str | None = None, *,
                sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> AsyncWebClient:
     """Build the Web API client: corporate CA bundle and proxy (NO_PROXY honoured), retries, quiet log.
 
-    `sleep` waits out a short 429's Retry-After (tests pass one that records the wait).
+    `sleep` waits before a retry: a short 429's Retry-After, or the back-off after a connection
+    error (tests pass one that records the wait).
     """
     base_url = api_url or DEFAULT_API_URL
     if not base_url.endswith("/"):
@@ -94,12 +95,26 @@ def web_client(token: str, api_url: str | None = None, *,
         ssl=ssl_context(),
         proxy=proxy,
         retry_handlers=[ShortRateLimitRetry(max_retry_count=1, sleep=sleep),
-                        AsyncConnectionErrorRetryHandler(max_retry_count=1)],
+                        ConnectionRetry(max_retry_count=1, sleep=sleep)],
         logger=vendor_logger(),
     )
     # slack_sdk falls back to HTTPS_PROXY when proxy is None, ignoring NO_PROXY.
     client.proxy = proxy
     return client
+
+
+class ConnectionRetry(AsyncConnectionErrorRetryHandler):
+    """Retry once after a refused or reset connection, after slack_sdk's back-off."""
+
+    def __init__(self, max_retry_count: int = 1, *, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep):
+        super().__init__(max_retry_count=max_retry_count)
+        self._sleep = sleep
+
+    async def prepare_for_next_attempt_async(self, *, state, request, response=None, error=None) -> None:
+        # slack_sdk's own version, with the sleep injectable.
+        state.next_attempt_requested = True
+        await self._sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        state.increment_current_attempt()
 
 
 class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):

@@ -43,7 +43,7 @@ def postgres_url():
     if os.geteuid() == 0:
         shutil.chown(base, "postgres")
     port = _free_port()
-    subprocess.run(_as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+    subprocess.run(_as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]),
                    check=True, capture_output=True)
     subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-o", f"-p {port} -k {base} -h 127.0.0.1 {THROWAWAY}", "-w",
                                  "-l", str(base / "log"), "start"]), check=True, capture_output=True)

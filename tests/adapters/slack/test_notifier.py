@@ -111,10 +111,16 @@ async def test_server_side_failures_are_retryable(notifier, standin, status, err
 
 
 async def test_an_unreachable_slack_is_retryable():
-    notifier = SlackNotifier(web_client(BOT_TOKEN, "http://127.0.0.1:9/api/"))  # discard port: refused
+    waits = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    notifier = SlackNotifier(web_client(BOT_TOKEN, "http://127.0.0.1:9/api/", sleep=sleep))  # discard port: refused
     with pytest.raises(DeliveryError) as caught:
         await notifier.post("C0STOREMGR", CARD)
     assert caught.value.permanent is False
+    assert len(waits) == 1 and waits[0] > 0  # one retry after slack_sdk's back-off, then the outbox's turn
 
 
 async def test_a_broken_ref_cannot_be_updated(notifier, standin):

@@ -53,6 +53,7 @@ async def serve():
 @pytest.fixture
 async def world(tmp_path, microsoft, monkeypatch, clock, serve):
     """The whole bot from bot.app.build_runtime, Teams enabled, served on 127.0.0.1."""
+    from adapters.web import Limits
     from bot.app import build_runtime
     from bot.config import Settings
     from bot.policy_file import load_policy
@@ -61,7 +62,9 @@ async def world(tmp_path, microsoft, monkeypatch, clock, serve):
     monkeypatch.setenv("SSL_CERT_FILE", str(microsoft.pki.ca_file))
     env = {"TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": PASSWORD, "KASUHARA_SECRET_KEY": "k" * 40,
            "DATABASE_URL": migrated_sqlite(tmp_path / 'kasuhara.db'), "KASUHARA_CONFIG": str(POLICY), **microsoft.env()}
-    runtime = await build_runtime(Settings.from_env(env), load_policy(POLICY), clock=clock)
+    # The web pages' 1 s pause before answering a code check is tested in tests/adapters/web.
+    runtime = await build_runtime(Settings.from_env(env), load_policy(POLICY), clock=clock,
+                                  web_limits=Limits(guess_delay=0.0))
     for adapter in runtime.adapters:
         await adapter.start()
     client = await serve(runtime.web_app, microsoft)
