@@ -10,6 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
+from bot.metrics import CONTENT_TYPE, Metrics
 from flows.app import Flows
 from flows.delivery import Dispatcher
 from flows.deps import Dependencies
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # An L4 deadline is 5 minutes: a minute-long polling interval would eat a fifth of it.
 SWEEP_INTERVAL_S = 1.0
+STOP_GRACE_S = 5.0
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Runtime:
     sweep: TimerSweep
     web_app: web.Application
     adapters: list = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
+    clock: Clock = field(default_factory=SystemClock)
     sweep_interval: float = SWEEP_INTERVAL_S
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _scheduler: AsyncIOScheduler | None = None
@@ -49,6 +53,9 @@ class Runtime:
 
     async def start(self) -> None:
         """Start the adapters, the timer sweep and the outbox worker."""
+        recovered = await self.dispatcher.recover()  # what this instance had claimed goes out now
+        if recovered:
+            log.info("outbox: %s deliveries claimed before a restart are due again", recovered)
         for adapter in self.adapters:
             await adapter.start()
         await self.flows.reports.monthly.ensure_scheduled()  # the next monthly post, planned once
@@ -70,6 +77,11 @@ class Runtime:
                 await self._wake_task
             except asyncio.CancelledError:
                 pass
+        try:  # sends in flight are recorded before the store closes (their lease covers a kill)
+            await asyncio.wait_for(self.dispatcher.settle(), STOP_GRACE_S)
+        except asyncio.TimeoutError:
+            log.warning("stopping with %s deliveries in flight; they are retried after the restart",
+                        self.dispatcher.in_flight)
         for adapter in self.adapters:
             await adapter.stop()
         await self.store.close()
@@ -78,13 +90,13 @@ class Runtime:
         self._wake.set()
 
     async def tick(self) -> None:
-        """Fire due timers, then send due deliveries (what the scheduler runs every second)."""
+        """Fire due timers, then start due deliveries (what the scheduler runs every second)."""
         async with self._tick_lock:
             try:
                 await self.sweep.run_once()
-                await self.dispatcher.run_once()
-            except Exception:  # keep the scheduler alive; the next tick retries
-                log.exception("sweep failed")
+                await self.dispatcher.pump()
+            except Exception as error:  # keep the scheduler alive; the next tick retries
+                log.error("sweep failed: %s", type(error).__name__)
 
     async def drain(self, rounds: int = 20) -> None:
         """Fire every due timer and send every due delivery now (tests, CLI)."""
@@ -95,14 +107,14 @@ class Runtime:
                 return
 
     async def _deliver_on_wake(self) -> None:
+        """Start deliveries the moment a transaction queued them (or a send finished)."""
         while True:
             await self._wake.wait()
             self._wake.clear()
             try:
-                while await self.dispatcher.run_once():
-                    pass
-            except Exception:
-                log.exception("outbox delivery failed")
+                await self.dispatcher.pump()
+            except Exception as error:  # the database may be away: the next tick retries
+                log.error("outbox delivery failed: %s", type(error).__name__)
 
 
 def prepare_database(url: str) -> None:
@@ -128,6 +140,7 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
     notifiers: dict[Platform, Notifier] = {}
     web_app = web.Application()
     web_app.router.add_get("/healthz", _healthz)
+    web_app.router.add_get("/metrics", _metrics)
     adapters = []
     if settings.slack_enabled:
         from adapters.slack import build_slack
@@ -151,15 +164,18 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
     web_pages.mount(web_app)
     notifiers[Platform.WEB] = web_pages.notifier
     adapters.append(web_pages)
-    dispatcher = Dispatcher(store, notifiers, policy, clock)
+    metrics = Metrics()
+    dispatcher = Dispatcher(store, notifiers, policy, clock, instance=settings.instance_id,
+                            on_outcome=metrics.delivery)
+    dispatcher.wake = wake_event.set
     from adapters.documents.images import ChartRenderer
 
     reports = ReportDelivery(flows.deps, ChartRenderer(font=settings.env.get("KASUHARA_REPORT_FONT") or None))
     dispatcher.on(DeliveryKind.REPORT, reports.deliver)
-    sweep = TimerSweep(store, clock)
+    sweep = TimerSweep(store, clock, on_fired=metrics.timer)
     for kind, handler in flows.timer_handlers().items():
         sweep.on(kind, handler)
-    runtime = Runtime(settings, policy, store, flows, dispatcher, sweep, web_app, adapters,
+    runtime = Runtime(settings, policy, store, flows, dispatcher, sweep, web_app, adapters, metrics, clock,
                       sweep_interval=sweep_interval, _wake=wake_event)
     web_app[RUNTIME_KEY] = runtime
     return runtime
@@ -186,11 +202,43 @@ async def open_flows(settings: Settings, policy: Policy):
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    """The truth for load balancers and operators: 503 when the database does not answer.
+
+    A platform that is unreachable does not make it 503 (reports are still recorded and
+    their alerts wait in the outbox), but it is reported, with the oldest pending delivery.
+    """
     runtime: Runtime = request.app[RUNTIME_KEY]
+    body: dict = {"status": "ok", "slack": runtime.settings.slack_enabled, "teams": runtime.settings.teams_enabled,
+                  "instance": runtime.settings.instance_id}
     try:
-        async with runtime.store.transaction() as tx:
-            await tx.requests.seen("healthz")
+        stats = await asyncio.wait_for(runtime.store.stats(), HEALTH_DB_TIMEOUT_S)
     except Exception as error:  # report, don't crash: load balancers poll this
         return web.json_response({"status": "error", "database": type(error).__name__}, status=503)
-    return web.json_response({"status": "ok", "slack": runtime.settings.slack_enabled,
-                              "teams": runtime.settings.teams_enabled})
+    body["database"] = "ok"
+    oldest = stats["oldest_pending"]
+    body["oldest_pending_delivery_s"] = round((runtime.clock.now() - oldest).total_seconds(), 1) if oldest else 0
+    body["deliveries_in_flight"] = runtime.dispatcher.in_flight
+    body["platforms"] = platforms = {}
+    for adapter in runtime.adapters:
+        health = getattr(adapter, "health", None)
+        name = type(adapter).__name__.removesuffix("Adapter").lower()
+        platforms[name] = await health() if health is not None else {}
+        if platforms[name].get("reachable") is False or platforms[name].get("socket_mode_connected") is False:
+            body["status"] = "degraded"  # still 200: reports are recorded, alerts wait in the outbox
+    return web.json_response(body)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    """Prometheus text format (prometheus-client)."""
+    runtime: Runtime = request.app[RUNTIME_KEY]
+    try:
+        stats = await asyncio.wait_for(runtime.store.stats(), HEALTH_DB_TIMEOUT_S)
+        runtime.metrics.incidents.set(stats["incidents"])
+        oldest = stats["oldest_pending"]
+        runtime.metrics.oldest_pending.set((runtime.clock.now() - oldest).total_seconds() if oldest else 0)
+    except Exception as error:  # noqa: BLE001 (the counters are still worth reading)
+        log.warning("metrics: database did not answer (%s)", type(error).__name__)
+    return web.Response(body=runtime.metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
+
+HEALTH_DB_TIMEOUT_S = 2.0

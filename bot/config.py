@@ -5,6 +5,7 @@ A mistake stops the process with one message naming the variable and the fix.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ class Settings:
     teams_enabled: bool = False
     public_url: str = ""  # KASUHARA_PUBLIC_URL: the https address of the web pages (report links)
     trust_proxy: bool = False  # KASUHARA_TRUST_PROXY=1: client address from X-Forwarded-For (rate limits)
+    instance_id: str = ""  # KASUHARA_INSTANCE_ID: names this process's outbox claims (replicas)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -80,6 +82,7 @@ class Settings:
             teams_app_type=app_type,
             teams_allow_unauthenticated=local_dev,
             teams_enabled=teams_enabled,
+            instance_id=env.get("KASUHARA_INSTANCE_ID") or f"{socket.gethostname()}:{port_text}",
             env=env,
         )
 

@@ -8,13 +8,18 @@ import signal
 from aiohttp import web
 
 from bot.app import build_runtime
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from flows.policy import Policy
+from storage.db import ServerLockError, acquire_server_lock
 
 log = logging.getLogger("kasuhara")
 
 
 async def serve(settings: Settings, policy: Policy) -> None:
+    try:  # SQLite: one server per file (held until this process exits, even by SIGKILL)
+        server_lock = acquire_server_lock(settings.database_url)  # noqa: F841
+    except ServerLockError as error:
+        raise ConfigError(str(error)) from None
     runtime = await build_runtime(settings, policy)
     if settings.teams_allow_unauthenticated:
         log.warning("!!! KASUHARA_TEAMS_LOCAL_DEV is set: Teams requests are NOT authenticated. "

@@ -1,4 +1,16 @@
-"""Send what the outbox holds, through each platform's Notifier; retry, or give up loudly.
+"""Send what the outbox holds through each platform's Notifier: at once, several at a time.
+
+- A delivery starts as soon as its transaction commits (the flows wake the dispatcher) and
+  runs beside the others: at most `concurrency` at once, one at a time per target (Slack
+  allows about one post a second per channel), alerts before confirmations. A slow or
+  failing target only holds its own slot.
+- Claims are short leases carrying this process's instance id; a restarted process takes its
+  own claims back at once (`recover`), other replicas take them over when the lease ends.
+- An attempt whose outcome is unknown (a timeout, a crash after the platform's answer) is
+  `in_doubt`: before sending it again the dispatcher asks the platform whether the message
+  with this delivery's key is there (Slack message metadata), and records it if so.
+- Transient failures are retried with a capped backoff, never given up; a permanent one
+  (channel gone, bot removed) fails the delivery and escalates at once.
 
 Alerts are rendered at send time from the incident as it is now, so a reminder that falls
 due after an acknowledgement is dropped instead of pinging anyone.
@@ -8,13 +20,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flows.consultation.anonymity import sealed_id
 from flows.i18n import Translator
 from flows.incidents import escalation
 from flows.incidents.messages import alert_card
-from flows.model import AlertUpdatePayload, AuditEvent, CardUpdatePayload, Delivery, DeliveryKind, Incident, Platform
+from flows.model import (
+    AlertUpdatePayload,
+    AuditEvent,
+    CardUpdatePayload,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Incident,
+    Platform,
+    Timer,
+    TimerKind,
+)
 from flows.payloads import open_body
 from flows.policy import Policy
 from flows.ports import Clock, DeliveryError, Notifier, Store
@@ -23,70 +46,157 @@ log = logging.getLogger(__name__)
 
 KindHandler = Callable[[Notifier, Delivery], Awaitable[str]]
 
-MAX_ATTEMPTS = 6  # with backoff 2, 4, 8, 16, 32 s: about a minute before giving up
-BACKOFF_CAP_S = 60
+BACKOFF_CAP_S = 60  # transient failures are retried forever, at least once a minute
+CONCURRENCY = 8  # deliveries in flight at once per process
+LEASE_S = 10  # a claim this process does not settle in time is taken over by another replica
+
+# Observer of each settled attempt: (delivery, outcome, seconds from queueing to the answer).
+# Outcomes: "sent", "found" (in doubt, found on the platform), "retry", "failed", "dropped".
+OutcomeHook = Callable[[Delivery, str, float], None]
 
 
 class Dispatcher:
-    """Deliver due outbox rows; one dispatcher per process (a lock keeps sends single)."""
+    """Deliver due outbox rows concurrently; one dispatcher per process."""
 
-    def __init__(self, store: Store, notifiers: Mapping[Platform, Notifier], policy: Policy, clock: Clock):
+    def __init__(self, store: Store, notifiers: Mapping[Platform, Notifier], policy: Policy, clock: Clock, *,
+                 instance: str = "", concurrency: int = CONCURRENCY, lease_s: float = LEASE_S,
+                 on_outcome: OutcomeHook | None = None):
         self._store = store
         self._notifiers = notifiers
         self._policy = policy
         self._clock = clock
-        self._lock = asyncio.Lock()
+        self.instance = instance
+        self._concurrency = concurrency
+        self._lease = timedelta(seconds=lease_s)
+        self._on_outcome = on_outcome or (lambda *_: None)
+        self._in_flight: dict[int, asyncio.Task] = {}
+        self._busy: set[tuple[str, str]] = set()  # targets with a send in flight
+        self._paused: dict[tuple[str, str], datetime] = {}  # target -> 429 Retry-After end
+        self._pumping = asyncio.Lock()
+        self.wake: Callable[[], None] = lambda: None  # set by the runtime: pump again
         self._handlers: dict[DeliveryKind, KindHandler] = {}
 
     def on(self, kind: DeliveryKind, handler: KindHandler) -> None:
         """Send deliveries of `kind` with `handler(notifier, delivery) -> ref` (e.g. the monthly report)."""
         self._handlers[kind] = handler
 
-    async def run_once(self, limit: int = 50) -> int:
-        """Send every due delivery (up to `limit`); return how many were handled."""
-        async with self._lock:
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def recover(self) -> int:
+        """Make this instance's claims from before a restart due now; return how many."""
+        if not self.instance:
+            return 0
+        async with self._store.transaction() as tx:
+            return await tx.outbox.release_claims(self.instance, self._clock.now())
+
+    async def pump(self) -> int:
+        """Claim what is due (up to the free slots) and start sending it; return how many started."""
+        async with self._pumping:
+            free = self._concurrency - len(self._in_flight)
+            if free <= 0:
+                return 0
+            now = self._clock.now()
+            self._paused = {t: until for t, until in self._paused.items() if until > now}
+            skip = self._busy | set(self._paused)
             async with self._store.transaction() as tx:
-                due = await tx.outbox.claim_due(self._clock.now(), limit)
+                due = await tx.outbox.claim_due(now, free, claimer=self.instance, lease=self._lease, skip=skip)
+            urgent: list[asyncio.Task] = []  # alerts of this batch go out before its other messages
             for delivery in due:
-                await self._send(delivery)
+                if delivery.status is DeliveryStatus.FAILED:  # a malformed row: already marked failed
+                    await self._broken(delivery)
+                    continue
+                target = (delivery.target.platform.value, delivery.target.address)
+                self._busy.add(target)
+                if delivery.kind in escalation.ALERT_KINDS:
+                    task = asyncio.create_task(self._send(delivery))
+                    urgent.append(task)
+                else:
+                    task = asyncio.create_task(self._send_after(list(urgent), delivery))
+                self._in_flight[delivery.id] = task
+                task.add_done_callback(lambda _, d=delivery.id, t=target: self._done(d, t))
             return len(due)
+
+    async def run_once(self, limit: int | None = None) -> int:
+        """Start what is due and wait until those sends are settled (tests, CLI, drain)."""
+        started = await self.pump()
+        await self.settle()
+        return started
+
+    async def settle(self) -> None:
+        """Wait for every send in flight."""
+        while self._in_flight:
+            await asyncio.gather(*list(self._in_flight.values()), return_exceptions=True)
+
+    def _done(self, delivery_id: int, target: tuple[str, str]) -> None:
+        self._in_flight.pop(delivery_id, None)
+        self._busy.discard(target)
+        self.wake()
+
+    # -- one delivery ------------------------------------------------------------------------
+    async def _send_after(self, first: list[asyncio.Task], delivery: Delivery) -> None:
+        if first:
+            await asyncio.wait(first)
+        await self._send(delivery)
 
     async def _send(self, delivery: Delivery) -> None:
         notifier = self._notifiers.get(delivery.target.platform)
-        incident = await self._incident(delivery.incident_id)
+        attempted = False
         try:
+            incident = await self._incident(delivery.incident_id)
             if notifier is None:
                 raise DeliveryError(f"{delivery.target.platform.value} is not configured", permanent=True)
-            ref = await self._deliver(notifier, delivery, incident)
+            ref = await self._already_sent(notifier, delivery) if delivery.in_doubt else None
+            outcome = "found" if ref is not None else "sent"
+            if ref is None:
+                attempted = True
+                ref = await self._deliver(notifier, delivery, incident)
+                if ref is None:
+                    outcome, ref = "dropped", ""
         except DeliveryError as error:
-            await self._failed(delivery, incident, error)
+            if delivery.in_doubt and not attempted:  # the look-up failed: still in doubt
+                error.in_doubt = True
+            await self._failed(delivery, error)
             return
         except Exception as error:  # a bug or an unexpected SDK error must not stop the outbox
-            log.exception("delivery %s crashed", delivery.id)
-            await self._failed(delivery, incident, DeliveryError(type(error).__name__, permanent=False))
+            log.exception("delivery %s (%s) crashed", delivery.id, delivery.kind.value)
+            await self._failed(delivery, DeliveryError(type(error).__name__, permanent=False, in_doubt=True))
             return
-        async with self._store.transaction() as tx:
-            await tx.outbox.mark_sent(delivery.id, ref, self._clock.now())
+        now = self._clock.now()
+        async with self._store.transaction() as tx:  # recorded the moment the platform answered
+            await tx.outbox.mark_sent(delivery.id, ref, now)
+        self._on_outcome(delivery, outcome, self._age(delivery, now))
 
-    async def _deliver(self, notifier: Notifier, delivery: Delivery, incident: Incident | None) -> str:
-        address = delivery.target.address
+    async def _already_sent(self, notifier: Notifier, delivery: Delivery) -> str | None:
+        """Ask the platform whether an in-doubt attempt arrived (None: not found or no way to tell)."""
+        if not delivery.dedupe_key or delivery.kind in (DeliveryKind.ALERT_UPDATE, DeliveryKind.CARD_UPDATE):
+            return None  # updates are idempotent: sending again is harmless
+        if delivery.kind in self._handlers:
+            return None  # e.g. a file upload: sent again
+        if delivery.kind is DeliveryKind.PRIVATE and sealed_id(delivery.target.address) is not None:
+            return None  # an anonymous consultation's DM address is opened only to send
+        return await notifier.find_sent(delivery.target.address, delivery.dedupe_key, since=delivery.created_at)
+
+    async def _deliver(self, notifier: Notifier, delivery: Delivery, incident: Incident | None) -> str | None:
+        address, key = delivery.target.address, delivery.dedupe_key
         if delivery.kind in self._handlers:
             return await self._handlers[delivery.kind](notifier, delivery)
         if delivery.kind in escalation.ALERT_KINDS or delivery.kind is DeliveryKind.ALERT_UPDATE:
             if incident is None:
-                return ""
+                return None
             if delivery.kind is not DeliveryKind.ALERT_UPDATE and delivery.kind is not DeliveryKind.ALERT \
                     and incident.acknowledged_at is not None:
-                return ""  # acknowledged meanwhile: no more pings
+                return None  # acknowledged meanwhile: no more pings
             card = alert_card(incident, self._policy, Translator(self._policy.locale),
                               deadline=incident.ack_deadline, kind=_card_kind(delivery.kind))
             if isinstance(delivery.payload, AlertUpdatePayload):
                 await notifier.update(address, delivery.payload.ref, card)
                 return delivery.payload.ref
-            return await notifier.post(address, card)
+            return await notifier.post(address, card, key=key)
         body = delivery.payload.body
         if body.sealed:  # HR-only or consultation content: opened only to send
-            async with self._store.transaction() as tx:
+            async with self._store.read() as tx:
                 card = open_body(tx.secrets, body)
         else:
             card = body.card
@@ -97,12 +207,12 @@ class Dispatcher:
             consultation_id = sealed_id(address)
             if consultation_id is not None:
                 return await self._send_sealed(notifier, consultation_id, card)
-            return await notifier.send_private(address, card)
-        return await notifier.post(address, card)
+            return await notifier.send_private(address, card, key=key)
+        return await notifier.post(address, card, key=key)
 
     async def _send_sealed(self, notifier: Notifier, consultation_id: int, card) -> str:
         """Open an anonymous consultation's address only to send; keep neither the id nor the DM ref."""
-        async with self._store.transaction() as tx:
+        async with self._store.read() as tx:
             recipient = await tx.consultation_links.recipient(consultation_id)
         if recipient is None:
             raise DeliveryError("the consultation's link to the employee was erased", permanent=True)
@@ -110,35 +220,68 @@ class Dispatcher:
             await notifier.send_private(recipient.user_id, card)
         except DeliveryError as error:  # the message may name the user: it goes to the outbox and the log
             raise DeliveryError(str(error).replace(recipient.user_id, "***"), permanent=error.permanent,
-                                retry_after=error.retry_after) from None
+                                retry_after=error.retry_after, in_doubt=error.in_doubt) from None
         except Exception as error:
-            raise DeliveryError(type(error).__name__, permanent=False) from None
+            raise DeliveryError(type(error).__name__, permanent=False, in_doubt=True) from None
         return ""
 
-    async def _failed(self, delivery: Delivery, incident: Incident | None, error: DeliveryError) -> None:
+    async def _failed(self, delivery: Delivery, error: DeliveryError) -> None:
         now = self._clock.now()
         attempts = delivery.attempts + 1
+        message = str(error)
+        if delivery.target.address:  # error texts may quote the address (a user id): never log it
+            message = message.replace(delivery.target.address, "***")
         async with self._store.transaction() as tx:
-            if error.permanent or attempts >= MAX_ATTEMPTS:
-                log.error("delivery %s to %s:%s failed for good: %s", delivery.id,
-                          delivery.target.platform.value, delivery.target.address, error)
-                await tx.outbox.mark_failed(delivery.id, str(error), now)
-                delivery.error = str(error)
+            if error.permanent:
+                log.error("delivery %s (%s to %s) failed for good: %s", delivery.id, delivery.kind.value,
+                          delivery.target.platform.value, message)
+                await tx.outbox.mark_failed(delivery.id, message, now)
+                delivery.error = message
+                incident = await tx.incidents.get(delivery.incident_id) if delivery.incident_id else None
                 if incident is not None:
                     await escalation.on_delivery_failed(tx, incident, delivery, now)
                 else:
-                    await tx.audit.add(AuditEvent(now, "delivery_failed", detail=f"{delivery.kind.value}: {error}"))
-                return
-            delay = error.retry_after if error.retry_after is not None else min(2 ** attempts, BACKOFF_CAP_S)
-            log.warning("delivery %s failed (attempt %s), retrying in %.1fs: %s", delivery.id, attempts, delay, error)
-            await tx.outbox.mark_retry(delivery.id, now + timedelta(seconds=delay), str(error))
+                    await tx.audit.add(AuditEvent(now, "delivery_failed", detail=f"{delivery.kind.value}: {message}"))
+                outcome = "failed"
+            else:
+                delay = error.retry_after if error.retry_after is not None else min(2 ** min(attempts, 10),
+                                                                                    BACKOFF_CAP_S)
+                if error.retry_after is not None:  # 429: this target waits, the others go on
+                    self._paused[(delivery.target.platform.value, delivery.target.address)] = \
+                        now + timedelta(seconds=delay)
+                log.warning("delivery %s (%s) failed (attempt %s), retrying in %.1fs: %s", delivery.id,
+                            delivery.kind.value, attempts, delay, message)
+                await tx.outbox.mark_retry(delivery.id, now + timedelta(seconds=delay), message,
+                                           in_doubt=error.in_doubt)
+                outcome = "retry"
+        self._on_outcome(delivery, outcome, self._age(delivery, now))
+
+    async def _broken(self, delivery: Delivery) -> None:
+        """A malformed outbox row (a bug, a manual edit): logged by id, its incident escalated."""
+        log.error("delivery %s is malformed and was marked failed: %s", delivery.id, delivery.error)
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            incident = await tx.incidents.get(delivery.incident_id) if delivery.incident_id else None
+            if incident is not None and incident.acknowledged_at is None:
+                await escalation.on_ack_deadline(tx, incident, _immediate_timer(now), now, reason="delivery_failed")
+            await tx.audit.add(AuditEvent(now, "delivery_failed", detail=f"outbox row {delivery.id}: {delivery.error}",
+                                          incident_id=incident.id if incident else None))
+        self._on_outcome(delivery, "failed", 0.0)
+        self.wake()
 
     async def _incident(self, incident_id: int | None) -> Incident | None:
         if incident_id is None:
             return None
-        async with self._store.transaction() as tx:
+        async with self._store.read() as tx:
             return await tx.incidents.get(incident_id)
 
+    @staticmethod
+    def _age(delivery: Delivery, now: datetime) -> float:
+        return (now - delivery.created_at).total_seconds() if delivery.created_at else 0.0
+
+
+def _immediate_timer(now: datetime) -> Timer:
+    return Timer(TimerKind.ACK_DEADLINE, now, seq=-1)
 
 
 def _card_kind(kind: DeliveryKind) -> str:

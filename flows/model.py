@@ -258,6 +258,8 @@ class Delivery:
     message_ref: str = ""  # platform id of the posted message, for later updates
     error: str = ""
     dedupe_key: str = ""  # unique; a second enqueue with the same key is ignored
+    created_at: datetime | None = None  # when it was queued (its transaction's time)
+    in_doubt: bool = False  # an earlier attempt may have reached the platform: look before re-sending
 
 
 class TimerKind(str, Enum):

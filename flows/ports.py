@@ -6,8 +6,9 @@ payload.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from flows.cards import Card
@@ -42,12 +43,15 @@ class DeliveryError(Exception):
 
     `permanent` (403, channel not found, bot removed, no stored conversation reference)
     means retrying cannot help: the outbox records the failure and escalates instead.
+    `in_doubt` (a timeout, a 5xx, a dropped connection) means the platform may have acted
+    on the request all the same: the outbox looks for the message before sending again.
     """
 
-    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None):
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None, in_doubt: bool = False):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.in_doubt = in_doubt
 
 
 class Notifier(Protocol):
@@ -55,16 +59,27 @@ class Notifier(Protocol):
 
     platform: Platform
 
-    async def post(self, address: str, card: Card) -> str:
-        """Post a card to a channel or user; return the message reference for updates."""
+    async def post(self, address: str, card: Card, *, key: str = "") -> str:
+        """Post a card to a channel or user; return the message reference for updates.
+
+        `key` (the delivery's dedupe key) is attached to the message where the platform can
+        carry it, so `find_sent` can tell later whether an in-doubt attempt arrived.
+        """
         ...
 
     async def update(self, address: str, ref: str, card: Card) -> None:
         """Replace a posted card (e.g. to show who acknowledged)."""
         ...
 
-    async def send_private(self, user_id: str, card: Card) -> str:
+    async def send_private(self, user_id: str, card: Card, *, key: str = "") -> str:
         """Send a card to one person only (DM / personal chat); return its reference."""
+        ...
+
+    async def find_sent(self, address: str, key: str, *, since: datetime | None = None) -> str | None:
+        """Return the reference of a message posted with `key` since `since`, or None.
+
+        None also where the platform offers no way to check (then the outbox sends again).
+        """
         ...
 
 
@@ -95,11 +110,20 @@ class Outbox(Protocol):
         """Enqueue; None when a delivery with the same dedupe_key exists."""
         ...
 
-    async def claim_due(self, now: datetime, limit: int) -> list[Delivery]: ...
+    async def claim_due(self, now: datetime, limit: int, *, claimer: str = "", lease: timedelta = ...,
+                        skip: Collection[tuple[str, str]] = ()) -> list[Delivery]:
+        """Lease due deliveries to `claimer`, alerts first, one per target, none in `skip`."""
+        ...
+
+    async def release_claims(self, claimer: str, now: datetime) -> int:
+        """Make the claims of a restarted `claimer` due at once."""
+        ...
+
+    async def oldest_pending(self) -> datetime | None: ...
 
     async def mark_sent(self, delivery_id: int, ref: str, at: datetime) -> None: ...
 
-    async def mark_retry(self, delivery_id: int, at: datetime, error: str) -> None: ...
+    async def mark_retry(self, delivery_id: int, at: datetime, error: str, *, in_doubt: bool = False) -> None: ...
 
     async def mark_failed(self, delivery_id: int, error: str, at: datetime) -> None: ...
 
@@ -113,6 +137,10 @@ class Timers(Protocol):
 
     async def claim(self, timer_id: int, at: datetime) -> bool:
         """Mark fired; False if it already fired or was cancelled (fires once)."""
+        ...
+
+    async def claim_next(self, now: datetime, skip: Collection[int] = ()) -> Timer | None:
+        """Take the most overdue unfired timer (not in `skip`) and mark it fired; None if none is due."""
         ...
 
     async def cancel(self, *, incident_id: int | None = None, ref_id: int | None = None,
@@ -267,7 +295,13 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
-    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A unit of work that writes: commits together or not at all."""
+        ...
+
+    def read(self) -> AbstractAsyncContextManager[Transaction]:
+        """A unit of work that only reads: takes no write lock."""
+        ...
 
 
 class ConversationDirectory(Protocol):

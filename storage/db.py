@@ -1,19 +1,39 @@
-"""Database engine and transactions: SQLite by default (WAL), PostgreSQL via DATABASE_URL."""
+"""Database engine and units of work: SQLite by default (WAL), PostgreSQL via DATABASE_URL.
+
+How the hot path talks to the database (issue 8):
+- PostgreSQL: SQLAlchemy's asyncio session on psycopg 3, which is natively async (no threads).
+- SQLite: a synchronous SQLAlchemy session whose statements run inline on the event loop.
+  SQLite is a library, not a server: a statement on a page-cached WAL database takes tens of
+  microseconds, far less than handing it to aiosqlite's thread and back (which cost a third of
+  the CPU per incident). The only calls that may wait on the disk or on another process —
+  COMMIT (WAL fsync, checkpoints) and BEGIN IMMEDIATE when another process writes — go to a
+  worker thread: one hand-off per transaction.
+Reads that need no write lock use `Database.read()`: a deferred SQLite transaction on its own
+connection (WAL readers never wait for the writer) and no in-process write lock.
+"""
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crypto import Sealer
 from storage.repositories import SqlTransaction
 
 DEFAULT_URL = "sqlite:///kasuhara.db"
+SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def async_url(url: str) -> str:
@@ -34,63 +54,223 @@ def sync_url(url: str) -> str:
     return url
 
 
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
 def make_engine(url: str) -> AsyncEngine:
+    """An asyncio engine (PostgreSQL; also SQLite for tools that want one)."""
     # hide_parameters: SQLAlchemy's DEBUG log and error messages would otherwise print bound
     # values (user ids, message text) next to the statement.
-    engine = create_async_engine(async_url(url), pool_pre_ping=not url.startswith("sqlite"), hide_parameters=True)
-    if url.startswith("sqlite"):
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
-            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _begin_immediate(connection):  # noqa: ANN001
-            # Every unit of work reads then writes; a deferred SQLite transaction that
-            # upgrades to a write lock after another writer committed fails at once with
-            # SQLITE_BUSY. Taking the write lock up front makes writers queue instead.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    engine = create_async_engine(async_url(url), pool_pre_ping=not is_sqlite(url), hide_parameters=True)
+    if is_sqlite(url):
+        _sqlite_setup(engine.sync_engine, immediate=True)
     return engine
+
+
+def make_sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    """A synchronous SQLite engine; `immediate` takes the write lock at BEGIN (writers queue)."""
+    engine = create_engine(sync_url(url), hide_parameters=True, poolclass=QueuePool, pool_size=4 if immediate else 8,
+                           max_overflow=8, connect_args={"check_same_thread": False})
+    _sqlite_setup(engine, immediate=immediate)
+    return engine
+
+
+def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):  # noqa: ANN001
+        # A unit of work reads then writes; a deferred SQLite transaction that upgrades to a
+        # write lock after another writer committed fails at once with SQLITE_BUSY. Taking
+        # the write lock up front makes writers queue instead. Readers stay deferred.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class InlineSession:
+    """The awaitable surface of AsyncSession over a synchronous SQLite session (see module doc)."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    @property
+    def bind(self):
+        return self._session.get_bind()
+
+    async def execute(self, statement, params=None, **kw):
+        return self._session.execute(statement, params, **kw)
+
+    async def exec(self, statement, **kw):
+        return self._session.exec(statement, **kw)
+
+    async def get(self, entity, ident, **kw):
+        return self._session.get(entity, ident, **kw)
+
+    async def scalar(self, statement, params=None, **kw):
+        return self._session.scalar(statement, params, **kw)
+
+    def add(self, instance) -> None:
+        self._session.add(instance)
+
+    async def flush(self) -> None:
+        self._session.flush()
+
+    async def delete(self, instance) -> None:
+        self._session.delete(instance)
+
+    @asynccontextmanager
+    async def begin_nested(self):
+        with self._session.begin_nested() as nested:
+            yield nested
 
 
 _IN_TRANSACTION: ContextVar[bool] = ContextVar("kasuhara_in_transaction", default=False)
 
 
 class Database:
-    """The `flows.ports.Store`: one SQL transaction per unit of work."""
+    """The `flows.ports.Store`: one short SQL transaction per unit of work."""
 
     def __init__(self, url: str, sealer: Sealer):
         self.url = url
-        self.engine = make_engine(url)
         self.sealer = sealer
+        self.sqlite = is_sqlite(url)
+        if self.sqlite:
+            self._writer = make_sqlite_engine(url, immediate=True)
+            self._reader = make_sqlite_engine(url, immediate=False)
+            self.engine = None
+        else:
+            self.engine = make_engine(url)
         # SQLite has one writer at a time and its busy handler sleeps in 1–100 ms steps;
         # queueing our own writers on a lock instead keeps an alert's path in milliseconds.
-        self._write_lock = asyncio.Lock() if url.startswith("sqlite") else None
+        self._write_lock = asyncio.Lock() if self.sqlite else None
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.sqlite else "postgresql"
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlTransaction]:
+        """A read-write unit of work: everything in it commits together or not at all."""
+        async with self._unit(write=True) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[SqlTransaction]:
+        """A unit of work that only reads: no write lock, a consistent snapshot, nothing committed."""
+        async with self._unit(write=False) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def _unit(self, *, write: bool) -> AsyncIterator[SqlTransaction]:
         if _IN_TRANSACTION.get():
             raise RuntimeError("nested transaction: finish the current unit of work first")
         token = _IN_TRANSACTION.set(True)
         try:
-            if self._write_lock is None:
-                async with self._session() as tx:
-                    yield tx
+            if not self.sqlite:
+                async with AsyncSession(self.engine, expire_on_commit=False) as session:
+                    async with session.begin():
+                        if not write:
+                            await session.connection(execution_options={"postgresql_readonly": True})
+                        yield SqlTransaction(session, self.sealer)
+            elif write:
+                async with self._write_lock:
+                    async with self._sqlite_unit(self._writer, write=True) as tx:
+                        yield tx
             else:
-                async with self._write_lock, self._session() as tx:
+                async with self._sqlite_unit(self._reader, write=False) as tx:
                     yield tx
         finally:
             _IN_TRANSACTION.reset(token)
 
     @asynccontextmanager
-    async def _session(self) -> AsyncIterator[SqlTransaction]:
-        async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            async with session.begin():
-                yield SqlTransaction(session, self.sealer)
+    async def _sqlite_unit(self, engine: Engine, *, write: bool) -> AsyncIterator[SqlTransaction]:
+        session = Session(engine, expire_on_commit=False)
+        committing = None
+        try:
+            try:
+                session.connection()  # BEGIN [IMMEDIATE] now, inline
+            except Exception as error:  # another process holds the write lock: wait off the loop
+                if not _busy(error):
+                    raise
+                session.rollback()
+                await asyncio.to_thread(session.connection)
+            yield SqlTransaction(InlineSession(session), self.sealer)
+            if not write:
+                return
+            session.flush()
+            # The one hand-off: COMMIT may fsync the WAL or checkpoint. Shielded, so a
+            # cancelled request never leaves a half-finished commit behind a rollback.
+            committing = asyncio.get_running_loop().run_in_executor(None, session.commit)
+            await asyncio.shield(committing)
+        except BaseException:
+            if committing is None:
+                session.rollback()
+            raise
+        finally:
+            if committing is not None and not committing.done():
+                committing.add_done_callback(lambda _: session.close())
+            else:
+                session.close()
+
+    async def stats(self) -> dict:
+        """What /healthz and /metrics report: incidents recorded, the oldest pending delivery.
+
+        Raises when the database does not answer.
+        """
+        async with self.read() as tx:
+            incidents = (await tx.session.execute(text("SELECT count(*) FROM incidents"))).scalar_one()
+            oldest = await tx.outbox.oldest_pending()
+        return {"incidents": incidents, "oldest_pending": oldest}
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        if self.sqlite:
+            self._writer.dispose()
+            self._reader.dispose()
+        else:
+            await self.engine.dispose()
+
+
+def _busy(error: Exception) -> bool:
+    cause = getattr(error, "orig", error)
+    return isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause)
+
+
+class ServerLockError(Exception):
+    """Another `kasuhara serve` already runs on this SQLite file."""
+
+
+def acquire_server_lock(url: str):
+    """Hold an exclusive lock beside a SQLite file for this process's life; None for PostgreSQL.
+
+    SQLite allows one writer process: two servers on one file would both send every alert.
+    CLI commands don't take this lock, so they keep working beside the server.
+    """
+    if not is_sqlite(url):
+        return None
+    path = sync_url(url).split(":///", 1)[-1].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    lock_path = Path(os.path.abspath(path) + ".serve.lock")
+    handle = open(lock_path, "a+")  # noqa: SIM115 (kept open: the lock lives as long as the file handle)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        other = handle.read().strip() or "?"
+        handle.close()
+        raise ServerLockError(
+            f"database {url}: another `kasuhara serve` (pid {other}) already runs on this SQLite file. "
+            "Fix: stop it first, or run several replicas on PostgreSQL (DATABASE_URL=postgresql://…); "
+            "SQLite allows one server per file.") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle

@@ -9,6 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.model import Platform
+from storage.sql import insert_for
 from storage.tables import ConversationRefRow, RequestKeyRow, RoleBindingRow
 
 
@@ -19,16 +20,16 @@ class SqlRequestKeys:
         self._session = session
 
     async def seen(self, key: str) -> int | None:
-        row = await self._session.get(RequestKeyRow, key)
-        return None if row is None else row.result_id
+        table = RequestKeyRow.__table__
+        return (await self._session.execute(select(table.c.result_id).where(table.c.key == key))).scalar()
 
     async def remember(self, key: str, result_id: int, at: datetime) -> bool:
-        try:
-            async with self._session.begin_nested():
-                self._session.add(RequestKeyRow(key=key, result_id=result_id, created_at=at))
-        except IntegrityError:
-            return False
-        return True
+        """One INSERT … ON CONFLICT DO NOTHING (no savepoint): False when the key was stored first."""
+        table = RequestKeyRow.__table__
+        statement = insert_for(self._session)(table).values(key=key, result_id=result_id, created_at=at)
+        result = await self._session.execute(
+            statement.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key))
+        return result.scalar() is not None
 
 
 class SqlBindings:
@@ -45,8 +46,10 @@ class SqlBindings:
         return True
 
     async def all(self) -> list[tuple[Platform, str, str, str]]:
-        rows = (await self._session.exec(select(RoleBindingRow).order_by(RoleBindingRow.id))).all()
-        return [(Platform(r.platform), r.unit_id, r.role, r.address) for r in rows]
+        table = RoleBindingRow.__table__
+        rows = (await self._session.execute(
+            select(table.c.platform, table.c.unit_id, table.c.role, table.c.address).order_by(table.c.id))).all()
+        return [(Platform(platform), unit_id, role, address) for platform, unit_id, role, address in rows]
 
 
 class SqlConversationDirectory:

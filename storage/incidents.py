@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,7 +32,8 @@ class SqlIncidents:
         self._sealer = sealer
 
     async def add(self, draft: IncidentDraft, snapshot: EscalationSnapshot, now: datetime) -> Incident:
-        row = IncidentRow(
+        """Insert the report (one INSERT … RETURNING id, one UPDATE for the case number)."""
+        values = dict(
             unit_id=draft.unit_id, reporter_platform=draft.reporter.platform.value, reporter_id=draft.reporter.user_id,
             reporter_name=draft.reporter.name, occurred_at=draft.occurred_at, place=draft.place,
             channel=draft.contact_channel,  # column `channel`: the customer-contact channel
@@ -43,12 +44,23 @@ class SqlIncidents:
             final_action=_dump(draft.final_action), prevention=draft.prevention,
             feelings_support_enc=self._sealer.seal(draft.feelings_support), is_sos=draft.is_sos, sos_of=draft.sos_of,
             status=IncidentStatus.OPEN.value, created_at=now, snapshot=json.dumps(snapshot_to_dict(snapshot)),
+            acknowledged_by="",
         )
-        self._session.add(row)
-        await self._session.flush()
-        row.case_no = f"K-{now.year}-{row.id:05d}"
-        await self._session.flush()
-        return self._to_model(row)
+        table = IncidentRow.__table__
+        incident_id = (await self._session.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
+        case_no = f"K-{now.year}-{incident_id:05d}"
+        await self._session.execute(update(table).where(table.c.id == incident_id).values(case_no=case_no))
+        return Incident(
+            id=incident_id, case_no=case_no, unit_id=draft.unit_id, reporter=draft.reporter,
+            occurred_at=draft.occurred_at, contact_channel=draft.contact_channel, description=draft.description,
+            behaviours=tuple(draft.behaviours), danger=draft.danger, level=draft.level,
+            assessed_level=draft.assessed_level, reasons=tuple(draft.reasons), place=draft.place,
+            types=tuple(draft.types), duration_minutes=draft.duration_minutes, counterpart=draft.counterpart,
+            injury_damage=draft.injury_damage, first_response=draft.first_response, evidence=tuple(draft.evidence),
+            final_action=tuple(draft.final_action), prevention=draft.prevention,
+            feelings_support=draft.feelings_support, is_sos=draft.is_sos, sos_of=draft.sos_of,
+            status=IncidentStatus.OPEN, created_at=now, acknowledged_at=None, acknowledged_by="", snapshot=snapshot,
+        )
 
     async def get(self, incident_id: int) -> Incident | None:
         row = await self._session.get(IncidentRow, incident_id, populate_existing=True)

@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, func, insert, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.model import Delivery, DeliveryKind, DeliveryStatus, Platform, Role, Target, Timer, TimerKind
 from flows.payloads import check, payload_from_dict, payload_to_dict
+from storage.sql import dialect_name, insert_for
 from storage.tables import DeliveryRow, TimerRow
 
-CLAIM_LEASE = timedelta(seconds=60)  # a send that crashed mid-way is retried after this
+# A claim is a short lease: if its process dies, another replica takes the row over after
+# this; the process itself, restarted, takes its own claims back at once (release_claims).
+CLAIM_LEASE = timedelta(seconds=10)
+URGENT_KINDS = tuple(k.value for k in (DeliveryKind.ALERT, DeliveryKind.ESCALATION, DeliveryKind.REMINDER))
 
 
 class SqlOutbox:
@@ -21,50 +25,102 @@ class SqlOutbox:
         self._session = session
 
     async def add(self, delivery: Delivery) -> Delivery | None:
-        existing = (await self._session.exec(
-            select(DeliveryRow.id).where(DeliveryRow.dedupe_key == delivery.dedupe_key))).first()
-        if existing is not None:
-            return None
+        """Queue a delivery with one INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id."""
         check(delivery.kind, delivery.payload)
         now = delivery.next_attempt_at
         if now is None:
             raise ValueError("a delivery needs next_attempt_at (the time it was queued)")
-        row = DeliveryRow(
+        table = DeliveryRow.__table__
+        statement = insert_for(self._session)(table).values(
             kind=delivery.kind.value, platform=delivery.target.platform.value, address=delivery.target.address,
             incident_id=delivery.incident_id, role=delivery.role.value if delivery.role else None, tier=delivery.tier,
             payload=json.dumps(payload_to_dict(delivery.payload), ensure_ascii=False), dedupe_key=delivery.dedupe_key,
             follow_up_id=getattr(delivery.payload, "follow_up_id", None),
             consultation_id=getattr(delivery.payload, "consultation_id", None),
-            next_attempt_at=now, created_at=now,
-        )
-        try:
-            async with self._session.begin_nested():
-                self._session.add(row)
-        except IntegrityError:  # a concurrent transaction queued the same message
+            next_attempt_at=now, created_at=now, status=DeliveryStatus.PENDING.value, attempts=0, message_ref="",
+            error="", in_doubt=False,
+        ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+        delivery_id = (await self._session.execute(statement)).scalar()
+        if delivery_id is None:  # the same message is queued already (or was sent)
             return None
-        delivery.id = row.id
+        delivery.id = delivery_id
+        delivery.created_at = now
         return delivery
 
-    async def claim_due(self, now: datetime, limit: int) -> list[Delivery]:
-        rows = (await self._session.exec(
-            select(DeliveryRow)
-            .where(DeliveryRow.status == DeliveryStatus.PENDING.value, DeliveryRow.next_attempt_at <= now)
-            .order_by(DeliveryRow.id).limit(limit))).all()
+    async def claim_due(self, now: datetime, limit: int, *, claimer: str = "", lease: timedelta = CLAIM_LEASE,
+                        skip: Collection[tuple[str, str]] = ()) -> list[Delivery]:
+        """Lease up to `limit` due deliveries to `claimer`: alerts first, at most one per target.
+
+        PostgreSQL locks the candidates with FOR UPDATE SKIP LOCKED, so replicas claiming at
+        the same moment never get the same row. A row that was still leased (its claimer died
+        or timed out) comes back `in_doubt`: it may have reached the platform already.
+        Broken rows (a bug, a manual edit) are marked failed and returned as Delivery objects
+        with status FAILED, so the caller can escalate them.
+        """
+        table = DeliveryRow.__table__
+        priority = case((table.c.kind.in_(URGENT_KINDS), 0), (table.c.kind == DeliveryKind.ALERT_UPDATE.value, 1),
+                        else_=2)
+        query = (select(table).where(table.c.status == DeliveryStatus.PENDING.value, table.c.next_attempt_at <= now)
+                 .order_by(priority, table.c.id).limit(limit * 4 + len(skip)))
+        if dialect_name(self._session) == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = (await self._session.execute(query)).mappings().all()
+        chosen, broken, targets = [], [], set(skip)
         for row in rows:
-            row.next_attempt_at = now + CLAIM_LEASE
-        return [_to_model(r) for r in rows]
+            target = (row["platform"], row["address"])
+            if target in targets:
+                continue  # one send in flight per target: Slack allows about one post a second per channel
+            try:
+                delivery = _to_model(row)
+            except Exception as error:  # noqa: BLE001 (whatever is wrong with it, the outbox goes on)
+                broken.append((row, f"malformed outbox row: {type(error).__name__}"))
+                continue
+            delivery.in_doubt = bool(row["in_doubt"] or row["claimed_by"])
+            targets.add(target)
+            chosen.append(delivery)
+            if len(chosen) >= limit:
+                break
+        if chosen:
+            await self._session.execute(
+                update(table).where(table.c.id.in_([d.id for d in chosen]))
+                .values(claimed_by=claimer or None, next_attempt_at=now + lease))
+        failed = []
+        for row, error in broken:
+            await self.mark_failed(row["id"], error, now)
+            failed.append(Delivery(kind=DeliveryKind.CARD, target=Target(Platform.SLACK, ""), id=row["id"],
+                                   incident_id=row["incident_id"], status=DeliveryStatus.FAILED, error=error))
+        return chosen + failed
+
+    async def release_claims(self, claimer: str, now: datetime) -> int:
+        """Make what `claimer` had leased due at once (its process restarted); they stay in doubt."""
+        table = DeliveryRow.__table__
+        result = await self._session.execute(
+            update(table).where(table.c.claimed_by == claimer, table.c.status == DeliveryStatus.PENDING.value)
+            .values(next_attempt_at=now))
+        return result.rowcount
 
     async def mark_sent(self, delivery_id: int, ref: str, at: datetime) -> None:
         await self._session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(
-            status=DeliveryStatus.SENT.value, message_ref=ref, sent_at=at, attempts=DeliveryRow.attempts + 1))
+            status=DeliveryStatus.SENT.value, message_ref=ref, sent_at=at, attempts=DeliveryRow.attempts + 1,
+            claimed_by=None, in_doubt=False))
 
-    async def mark_retry(self, delivery_id: int, at: datetime, error: str) -> None:
+    async def mark_retry(self, delivery_id: int, at: datetime, error: str, *, in_doubt: bool = False,
+                         count: bool = True) -> None:
+        """Try again at `at`; `in_doubt`: the attempt may have reached the platform (verify first)."""
         await self._session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(
-            next_attempt_at=at, error=error[:2000], attempts=DeliveryRow.attempts + 1))
+            next_attempt_at=at, error=error[:2000], attempts=DeliveryRow.attempts + (1 if count else 0),
+            claimed_by=None, in_doubt=in_doubt))
 
     async def mark_failed(self, delivery_id: int, error: str, at: datetime) -> None:
         await self._session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(
-            status=DeliveryStatus.FAILED.value, error=error[:2000], sent_at=at, attempts=DeliveryRow.attempts + 1))
+            status=DeliveryStatus.FAILED.value, error=error[:2000], sent_at=at, attempts=DeliveryRow.attempts + 1,
+            claimed_by=None))
+
+    async def oldest_pending(self) -> datetime | None:
+        """When the oldest delivery still waiting was queued (health, metrics)."""
+        table = DeliveryRow.__table__
+        return (await self._session.execute(
+            select(func.min(table.c.created_at)).where(table.c.status == DeliveryStatus.PENDING.value))).scalar()
 
     async def sent_for_incident(self, incident_id: int) -> list[Delivery]:
         rows = (await self._session.exec(
@@ -79,13 +135,19 @@ class SqlOutbox:
         return [_to_model(r) for r in rows]
 
 
-def _to_model(row: DeliveryRow) -> Delivery:
+def _to_model(row) -> Delivery:
+    """A Delivery from an ORM row or a Core row mapping (raises on a malformed row)."""
+    get = row.__getitem__ if hasattr(row, "keys") else lambda name: getattr(row, name)
+    data = json.loads(get("payload"))
+    if not isinstance(data, dict):
+        raise ValueError("payload is not an object")
+    payload = payload_from_dict(DeliveryKind(get("kind")), data)
     return Delivery(
-        kind=DeliveryKind(row.kind), target=Target(Platform(row.platform), row.address), incident_id=row.incident_id,
-        role=Role(row.role) if row.role else None, tier=row.tier,
-        payload=payload_from_dict(DeliveryKind(row.kind), json.loads(row.payload)), id=row.id,
-        status=DeliveryStatus(row.status), attempts=row.attempts, next_attempt_at=row.next_attempt_at,
-        message_ref=row.message_ref, error=row.error, dedupe_key=row.dedupe_key,
+        kind=DeliveryKind(get("kind")), target=Target(Platform(get("platform")), get("address")),
+        incident_id=get("incident_id"), role=Role(get("role")) if get("role") else None, tier=get("tier"),
+        payload=payload, id=get("id"), status=DeliveryStatus(get("status")), attempts=get("attempts"),
+        next_attempt_at=get("next_attempt_at"), message_ref=get("message_ref"), error=get("error"),
+        dedupe_key=get("dedupe_key"), created_at=get("created_at"),
     )
 
 
@@ -94,11 +156,10 @@ class SqlTimers:
         self._session = session
 
     async def add(self, timer: Timer) -> Timer:
-        row = TimerRow(kind=timer.kind.value, due_at=timer.due_at, incident_id=timer.incident_id, ref_id=timer.ref_id,
-                       seq=timer.seq)
-        self._session.add(row)
-        await self._session.flush()
-        timer.id = row.id
+        table = TimerRow.__table__
+        timer.id = (await self._session.execute(insert(table).values(
+            kind=timer.kind.value, due_at=timer.due_at, incident_id=timer.incident_id, ref_id=timer.ref_id,
+            seq=timer.seq, cancelled=False).returning(table.c.id))).scalar_one()
         return timer
 
     async def due(self, now: datetime, limit: int) -> list[Timer]:
@@ -107,6 +168,27 @@ class SqlTimers:
             .where(TimerRow.fired_at.is_(None), TimerRow.cancelled == False, TimerRow.due_at <= now)  # noqa: E712
             .order_by(TimerRow.due_at, TimerRow.id).limit(limit))).all()
         return [_timer(r) for r in rows]
+
+    async def claim_next(self, now: datetime, skip: Collection[int] = ()) -> Timer | None:
+        """Take the most overdue timer and mark it fired, in the caller's transaction.
+
+        PostgreSQL: FOR UPDATE SKIP LOCKED, so replicas sweeping together take different
+        timers; if the caller's handler fails, the rollback leaves the timer unfired.
+        """
+        table = TimerRow.__table__
+        query = (select(table).where(table.c.fired_at.is_(None), table.c.cancelled == False,  # noqa: E712
+                                     table.c.due_at <= now)
+                 .order_by(table.c.due_at, table.c.id).limit(1))
+        if skip:
+            query = query.where(table.c.id.not_in(list(skip)))
+        if dialect_name(self._session) == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        row = (await self._session.execute(query)).mappings().first()
+        if row is None:
+            return None
+        await self._session.execute(update(table).where(table.c.id == row["id"]).values(fired_at=now))
+        return Timer(kind=TimerKind(row["kind"]), due_at=row["due_at"], incident_id=row["incident_id"],
+                     ref_id=row["ref_id"], seq=row["seq"], id=row["id"], fired_at=now, cancelled=False)
 
     async def claim(self, timer_id: int, at: datetime) -> bool:
         result = await self._session.execute(

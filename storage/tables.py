@@ -88,6 +88,10 @@ class DeliveryRow(SQLModel, table=True):
     dedupe_key: str = Field(max_length=400, unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
     sent_at: datetime | None = utc_column()
+    # Who holds the lease (a process's instance id) until next_attempt_at; cleared once settled.
+    claimed_by: str | None = Field(default=None, max_length=128, index=True)
+    # An attempt may have reached the platform (timeout, crash): verify before sending again.
+    in_doubt: bool = Field(default=False)
 
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 

@@ -27,6 +27,7 @@ class Sent:
     address: str
     card: Card
     ref: str = ""
+    key: str = ""  # the delivery key the post carried (Slack message metadata)
 
 
 @dataclass
@@ -38,21 +39,24 @@ class RecordingNotifier:
     fail: dict[str, DeliveryError] = field(default_factory=dict)
     _n: int = 0
 
-    async def post(self, address: str, card: Card) -> str:
-        return self._record("post", address, card)
+    async def post(self, address: str, card: Card, *, key: str = "") -> str:
+        return self._record("post", address, card, key=key)
 
     async def update(self, address: str, ref: str, card: Card) -> None:
         self._record("update", address, card, ref)
 
-    async def send_private(self, user_id: str, card: Card) -> str:
-        return self._record("private", user_id, card)
+    async def send_private(self, user_id: str, card: Card, *, key: str = "") -> str:
+        return self._record("private", user_id, card, key=key)
 
-    def _record(self, op: str, address: str, card: Card, ref: str = "") -> str:
+    async def find_sent(self, address: str, key: str, *, since=None) -> str | None:
+        return next((s.ref for s in self.sent if s.address == address and key and s.key == key), None)
+
+    def _record(self, op: str, address: str, card: Card, ref: str = "", key: str = "") -> str:
         if address in self.fail:
             raise self.fail[address]
         self._n += 1
         ref = ref or f"{address}|{self._n}"
-        self.sent.append(Sent(op, address, card, ref))
+        self.sent.append(Sent(op, address, card, ref, key))
         return ref
 
     def to(self, address: str, op: str = "post") -> list[Sent]:

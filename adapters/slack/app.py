@@ -1,10 +1,12 @@
 """The Slack adapter: bolt app and its middleware, notifier, HTTP route and Socket Mode.
 
-`build_slack` does no network I/O, so the bot starts even when Slack is unreachable; the
-token is checked lazily (auth.test) on the first request.
+`build_slack` does no network I/O, so the bot starts even when Slack is unreachable. The
+bot token is verified (auth.test) at start-up and then in the background, never in the path
+of an incoming request (see token_check.py).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -21,7 +23,8 @@ from adapters.slack.aftercare import AftercareRoutes
 from adapters.slack.chat import ChatRoutes
 from adapters.slack.consultation import ConsultationRoutes
 from adapters.slack.incidents import IncidentRoutes
-from adapters.slack.notifier import SlackNotifier, vendor_logger, web_client
+from adapters.slack.notifier import Reachability, SlackNotifier, vendor_logger, web_client
+from adapters.slack.token_check import TokenCheck, iso_time
 from adapters.slack.redelivery import SeenEvents
 from adapters.slack.respond import ListenerGroup
 from flows.app import Flows
@@ -31,13 +34,16 @@ log = logging.getLogger(__name__)
 class SlackAdapter:
     """What bot/ needs from Slack: a notifier, an HTTP route and a Socket Mode lifecycle."""
 
-    def __init__(self, app: AsyncApp, client: AsyncWebClient, *, signing_secret: str, app_token: str | None):
+    def __init__(self, app: AsyncApp, client: AsyncWebClient, *, signing_secret: str, app_token: str | None,
+                 token_check: TokenCheck, notifier: SlackNotifier):
         self.app = app
         self.client = client
-        self.notifier = SlackNotifier(client)
+        self.notifier = notifier
+        self.token_check = token_check
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._app_token = app_token
         self._socket: AsyncSocketModeHandler | None = None
+        self._tasks: list[asyncio.Task] = []
 
     def mount(self, web_app: web.Application) -> None:
         """Serve POST /slack/events (HTTP mode); skipped without a signing secret."""
@@ -58,18 +64,52 @@ class SlackAdapter:
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start(self) -> None:
-        """Connect Socket Mode when an app-level token (xapp-…) is configured."""
+        """Verify the token in the background; connect Socket Mode (xapp-…) without waiting for Slack."""
+        self._tasks.append(asyncio.create_task(self.token_check.run()))
+        if self._app_token:
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
+                                                  proxy=self.client.proxy, logger=vendor_logger())
+            self._tasks.append(asyncio.create_task(self._connect_socket()))
+
+    async def _connect_socket(self) -> None:
+        """Keep trying to open Socket Mode while Slack is unreachable (capped backoff)."""
+        delay = 1.0
+        while self._socket is not None:
+            try:
+                await self._socket.connect_async()
+                return
+            except Exception as error:  # noqa: BLE001 (unreachable, refused, bad token: keep the server up)
+                log.warning("Slack Socket Mode could not connect (%s); retrying in %.0fs", type(error).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60)
+
+    async def socket_connected(self) -> bool | None:
+        """Whether the Socket Mode WebSocket is up; None in HTTP mode."""
         if not self._app_token:
-            return
-        self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
-                                              proxy=self.client.proxy, logger=vendor_logger())
-        await self._socket.connect_async()
+            return None
+        try:
+            return bool(self._socket is not None and await self._socket.client.is_connected())
+        except Exception:  # noqa: BLE001
+            return False
+
+    async def health(self) -> dict:
+        """Reachability for /healthz: last successful Web API call, token state, Socket Mode."""
+        reach = self.notifier.reachability
+        return {"reachable": reach.reachable, "last_ok": iso_time(reach.last_ok),
+                "last_failure": iso_time(reach.last_failure), "last_error": reach.last_error, "token_verified": self.token_check.verified,
+                "socket_mode_connected": await self.socket_connected()}
 
     async def stop(self) -> None:
-        """Close the Socket Mode connection, if any."""
+        """Stop the token check; close the Socket Mode connection, if any."""
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
         if self._socket is not None:
-            await self._socket.close_async()
-            self._socket = None
+            socket, self._socket = self._socket, None
+            try:
+                await socket.close_async()
+            except Exception:  # noqa: BLE001 (never connected)
+                pass
 
 
 def build_slack(flows: Flows, *, bot_token: str, signing_secret: str, api_url: str | None = None,
@@ -79,16 +119,21 @@ def build_slack(flows: Flows, *, bot_token: str, signing_secret: str, api_url: s
         raise ValueError("Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); "
                          "copy them from the app's Basic Information page")
     client = web_client(bot_token, api_url)
+    reachability = Reachability()
+    notifier = SlackNotifier(web_client(bot_token, api_url, retry_connection_errors=False), reachability)
+    token_check = TokenCheck(client, bot_token, reachability)
     app = AsyncApp(
         name="kasuhara",
         client=client,
+        authorize=token_check.authorize_function(),  # never auth.test in the request path
         signing_secret=signing_secret or None,
         request_verification_enabled=bool(signing_secret),
         process_before_response=False,
         logger=vendor_logger(),  # bolt logs request bodies at DEBUG: never let it
     )
     SlackRoutes(flows).register(app)
-    return SlackAdapter(app, client, signing_secret=signing_secret, app_token=app_token)
+    return SlackAdapter(app, client, signing_secret=signing_secret, app_token=app_token, token_check=token_check,
+                        notifier=notifier)
 
 
 class SlackRoutes(ListenerGroup):

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import aiohttp
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -34,7 +36,9 @@ DEFAULT_API_URL = AsyncWebClient.BASE_URL
 # of consultations. They get this logger, never below WARNING whatever LOG_LEVEL says.
 VENDOR_LOGGER = "kasuhara.slack.vendor"
 VENDOR_LOG_LEVEL = logging.WARNING
-REQUEST_TIMEOUT_S = 10  # an outbox tick must not hang on one slow call
+REQUEST_TIMEOUT_S = 5  # below the outbox's 10 s lease, so a slow call is settled before a takeover
+METADATA_EVENT = "kasuhara_delivery"  # message metadata type carrying the outbox delivery key
+LOOKUP_PAGES = 5  # conversations.history pages searched for an in-doubt post (200 messages each)
 # Deliveries go out one by one: waiting out a long 429 here would hold every other alert
 # back, so only short waits happen in place; longer ones go back to the outbox's schedule.
 INLINE_RETRY_AFTER_MAX_S = 3
@@ -74,15 +78,17 @@ class _OurClientWins(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+        return record.getMessage() not in (warning_client_prioritized_and_token_skipped(), warning_token_skipped())
 
 
-def web_client(token: str, api_url: str | None = None, *,
+def web_client(token: str, api_url: str | None = None, *, retry_connection_errors: bool = True,
                sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> AsyncWebClient:
     """Build the Web API client: corporate CA bundle and proxy (NO_PROXY honoured), retries, quiet log.
 
     `sleep` waits before a retry: a short 429's Retry-After, or the back-off after a connection
-    error (tests pass one that records the wait).
+    error (tests pass one that records the wait). The outbox's client does not retry connection
+    errors by itself: a post whose connection broke may have arrived, and only the outbox can
+    look before sending again.
     """
     base_url = api_url or DEFAULT_API_URL
     if not base_url.endswith("/"):
@@ -94,8 +100,8 @@ def web_client(token: str, api_url: str | None = None, *,
         timeout=REQUEST_TIMEOUT_S,
         ssl=ssl_context(),
         proxy=proxy,
-        retry_handlers=[ShortRateLimitRetry(max_retry_count=1, sleep=sleep),
-                        ConnectionRetry(max_retry_count=1, sleep=sleep)],
+        retry_handlers=[ShortRateLimitRetry(max_retry_count=1, sleep=sleep)]
+        + ([ConnectionRetry(max_retry_count=1, sleep=sleep)] if retry_connection_errors else []),
         logger=vendor_logger(),
     )
     # slack_sdk falls back to HTTPS_PROXY when proxy is None, ignoring NO_PROXY.
@@ -140,6 +146,28 @@ class ShortRateLimitRetry(AsyncRateLimitErrorRetryHandler):
         return wait is None or wait <= INLINE_RETRY_AFTER_MAX_S
 
 
+class Reachability:
+    """When Slack last answered and last failed us (for /healthz and the token check)."""
+
+    def __init__(self):
+        self.last_ok: float | None = None  # time.time()
+        self.last_failure: float | None = None
+        self.last_error = ""
+
+    def ok(self) -> None:
+        self.last_ok = time.time()
+
+    def failed(self, error: str) -> None:
+        self.last_failure, self.last_error = time.time(), error
+
+    @property
+    def reachable(self) -> bool | None:
+        """True/False after the first call; None before any call."""
+        if self.last_ok is None and self.last_failure is None:
+            return None
+        return (self.last_ok or 0) >= (self.last_failure or 0)
+
+
 def make_ref(channel: str, ts: str) -> str:
     """Encode a posted message's location as the opaque ref the outbox stores."""
     return f"{channel}|{ts}"
@@ -158,22 +186,48 @@ class SlackNotifier:
 
     platform = Platform.SLACK
 
-    def __init__(self, client: AsyncWebClient):
+    def __init__(self, client: AsyncWebClient, reachability: "Reachability | None" = None):
         self._client = client
+        self.reachability = reachability or Reachability()
 
-    async def post(self, address: str, card: Card) -> str:
-        """Post to a channel (C…/G…) or a user id (the app's DM); return "channel|ts"."""
-        response = await self._call("chat_postMessage", channel=address, **card_message(card))
+    async def post(self, address: str, card: Card, *, key: str = "") -> str:
+        """Post to a channel (C…/G…) or a user id (the app's DM); return "channel|ts".
+
+        `key` travels as message metadata, so `find_sent` can look for this very post.
+        """
+        extra = {"metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": key}}} if key else {}
+        response = await self._call("chat_postMessage", channel=address, **card_message(card), **extra)
         return make_ref(response["channel"], response["ts"])
+
+    async def find_sent(self, address: str, key: str, *, since: datetime | None = None) -> str | None:
+        """Look for a post carrying `key` in its metadata (an attempt whose answer was lost)."""
+        channel = address
+        if address.startswith(("U", "W")):  # a DM: its channel id comes from conversations.open
+            opened = await self._call("conversations_open", users=address)
+            channel = (opened.get("channel") or {}).get("id", "")
+        oldest = f"{since.timestamp() - 60:.6f}" if since else "0"
+        cursor = None
+        for _ in range(LOOKUP_PAGES):
+            page = await self._call("conversations_history", channel=channel, oldest=oldest, limit=200,
+                                    include_all_metadata=True, **({"cursor": cursor} if cursor else {}))
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == METADATA_EVENT and \
+                        (metadata.get("event_payload") or {}).get("key") == key:
+                    return make_ref(channel, message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                break
+        return None
 
     async def update(self, address: str, ref: str, card: Card) -> None:
         """Replace a posted card in place (chat.update needs the channel id from the post)."""
         channel, ts = split_ref(ref)
         await self._call("chat_update", channel=channel, ts=ts, **card_message(card))
 
-    async def send_private(self, user_id: str, card: Card) -> str:
+    async def send_private(self, user_id: str, card: Card, *, key: str = "") -> str:
         """DM one person: posting to a user id opens the DM with the app."""
-        return await self.post(user_id, card)
+        return await self.post(user_id, card, key=key)
 
     max_image_bytes = None  # a file upload: no tight limit
 
@@ -192,12 +246,19 @@ class SlackNotifier:
         try:
             response = await getattr(self._client, method)(**kwargs)
         except SlackApiError as error:
+            if error.response.status_code < 500:
+                self.reachability.ok()  # Slack answered
+            else:
+                self.reachability.failed(f"HTTP {error.response.status_code}")
             raise _delivery_error(method, error) from error
         except SlackRequestError as error:  # the file upload itself failed (files_upload_v2's second step)
             log.warning("slack %s failed: %s", method, type(error).__name__)
             raise DeliveryError(f"{method}: upload failed", permanent=False) from error
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
-            raise DeliveryError(f"{method}: {type(error).__name__}: {error}", permanent=False) from error
+            # The request may have reached Slack before the connection broke or timed out.
+            self.reachability.failed(type(error).__name__)
+            raise DeliveryError(f"{method}: {type(error).__name__}", permanent=False, in_doubt=True) from error
+        self.reachability.ok()
         return response.data if isinstance(response.data, dict) else {}
 
 
@@ -208,4 +269,5 @@ def _delivery_error(method: str, error: SlackApiError) -> DeliveryError:
     retry_after = retry_after_of(response.headers) if status == 429 else None
     permanent = code in PERMANENT_ERRORS
     log.warning("slack %s failed: status=%s error=%s", method, status, code or "-")
-    return DeliveryError(f"{method}: {code or f'HTTP {status}'}", permanent=permanent, retry_after=retry_after)
+    return DeliveryError(f"{method}: {code or f'HTTP {status}'}", permanent=permanent, retry_after=retry_after,
+                         in_doubt=status >= 500)

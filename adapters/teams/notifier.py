@@ -43,7 +43,7 @@ class TeamsNotifier:
         self._app_id = app_id
         self._clock = clock or SystemClock()
 
-    async def post(self, address: str, card: Card) -> str:
+    async def post(self, address: str, card: Card, *, key: str = "") -> str:
         reference = await self._reference(address)
         return (await self._send(reference, card)).dumps()
 
@@ -60,7 +60,15 @@ class TeamsNotifier:
 
         await self._continue(reference, replace)
 
-    async def send_private(self, user_id: str, card: Card) -> str:
+    async def find_sent(self, address: str, key: str, *, since: datetime | None = None) -> str | None:
+        """The Bot Connector cannot list a conversation's messages: an in-doubt post is sent again.
+
+        The window for a duplicate is the time between the connector's answer and the outbox
+        recording it (a crash there), or a post the connector accepted after our timeout.
+        """
+        return None
+
+    async def send_private(self, user_id: str, card: Card, *, key: str = "") -> str:
         """Send into the person's personal chat (created from a seed if needed).
 
         Also how an anonymous consultation's answer travels: the dispatcher opens the sealed
@@ -145,7 +153,7 @@ def delivery_error(error: Exception) -> DeliveryError:
     response = getattr(error, "response", None)
     status = getattr(response, "status_code", None) if isinstance(error, HttpOperationError) else None
     if status is None:  # network, TLS or token failure: may clear up, the outbox retries then gives up
-        return DeliveryError(f"Teams connector unreachable: {redact(str(error))}", permanent=False)
+        return DeliveryError(f"Teams connector unreachable: {redact(str(error))}", permanent=False, in_doubt=True)
     message = f"Teams connector answered HTTP {status}"
     if status in PERMANENT_STATUSES:
         return DeliveryError(message, permanent=True)

@@ -182,14 +182,19 @@ def test_serve_creates_the_database_and_answers_healthz(workdir):
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         body = None
-        for _ in range(100):
+        for _ in range(300):  # the machine is shared: start-up can take a while
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
                     body = json.loads(response.read())
                     break
             except OSError:
                 time.sleep(0.1)
-        assert body == {"status": "ok", "slack": True, "teams": False}, process.stdout.read() if body is None else body
+        if body is None:  # reading stdout of a running server would block: stop it first
+            process.terminate()
+            raise AssertionError(process.communicate(timeout=15)[0])
+        # Slack is unreachable here (port 9): reported, not fatal (200; reports are still recorded).
+        assert body["status"] in ("ok", "degraded") and body["database"] == "ok", body
+        assert (body["slack"], body["teams"]) == (True, False) and "slack" in body["platforms"], body
         assert (workdir / "kasuhara.db").exists()
     finally:
         process.terminate()

@@ -24,6 +24,7 @@ def value(card, action_id):
 
 
 async def test_the_employee_id_is_in_no_table_and_no_log_line(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # and SQLAlchemy every statement
     caplog.set_level(logging.DEBUG)  # the SQL driver logs statement parameters at DEBUG
     world = World(tmp_path)
     consultations = world.flows.consultation

@@ -2,8 +2,10 @@
 
 Responses follow the examples of slack_web_openapi_v2.json (chat.postMessage returns
 channel + ts, views.open returns the view with an id, …). It can be told to rate-limit
-(429 + Retry-After) or fail a method once, and it serves response_url posts and a Socket
-Mode WebSocket so tests never leave the machine.
+(429 + Retry-After) or fail a method once, to answer slowly or with an HTTP error for a
+while, or to run a hook after a post was accepted (e.g. SIGKILL the bot). It keeps posted
+messages with their metadata for conversations.history, and serves response_url posts and
+a Socket Mode WebSocket, so tests never leave the machine.
 """
 from __future__ import annotations
 
@@ -32,6 +34,10 @@ class SlackStandIn:
     """Fake Slack: POST /api/<method>, POST /respond/<id>, GET /socket (Socket Mode)."""
 
     def __init__(self):
+        self.history: dict[str, list[dict]] = {}  # channel -> posted messages (newest last)
+        self.delay_s: dict[str, float] = {}  # method -> seconds to wait before answering
+        self.failing: dict[str, tuple[int, float]] = {}  # method -> (HTTP status, until perf_counter)
+        self.after_post = None  # callable(Call) run once a chat.postMessage was accepted and recorded
         self.calls: list[Call] = []
         self._changed = asyncio.Condition()
         self._ts = itertools.count(1)
@@ -44,19 +50,25 @@ class SlackStandIn:
         self.socket_acks: list[dict] = []
 
     # -- lifecycle -------------------------------------------------------------------------
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1 (`port` 0: any free port; a fixed one to come back after `stop`)."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk reads conversations.history with GET
         app.router.add_post("/respond/{hook}", self._respond)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port, reuse_address=True)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         return self.url
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     @property
     def api_url(self) -> str:
@@ -81,6 +93,15 @@ class SlackStandIn:
         """Answer the next call of `method` with ok=false and this error code."""
         self._failures.setdefault(method, []).append((status, {"ok": False, "error": error}, {}))
 
+    def fail_for(self, method: str, seconds: float, status: int = 500) -> None:
+        """Answer every call of `method` with this HTTP status for a while (an outage)."""
+        self.failing[method] = (status, time.perf_counter() + seconds)
+
+    def posts_with_key(self, key: str) -> list[dict]:
+        """Every accepted post whose message metadata carries this delivery key."""
+        return [m for messages in self.history.values() for m in messages
+                if ((m.get("metadata") or {}).get("event_payload") or {}).get("key") == key]
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -100,9 +121,18 @@ class SlackStandIn:
         method = request.match_info["method"]
         args = {**request.query, **await _arguments(request)}  # Slack reads query parameters too (slack_sdk's params=)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        delay = self.delay_s.get(method)
+        if delay:
+            await asyncio.sleep(delay)
+        outage = self.failing.get(method)
         pending = self._failures.get(method)
-        status, body, headers = pending.pop(0) if pending else (200, self._answer(method, args), {})
+        if outage and time.perf_counter() < outage[1]:
+            status, body, headers = outage[0], {"ok": False, "error": "internal_error"}, {}
+        else:
+            status, body, headers = pending.pop(0) if pending else (200, self._answer(method, args), {})
         await self._record(method, args, token, body)
+        if method == "chat.postMessage" and body.get("ok") and self.after_post is not None:
+            self.after_post(self.calls[-1])
         return web.json_response(body, status=status, headers=headers)
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -125,8 +155,21 @@ class SlackStandIn:
         if method == "chat.postMessage":
             if channel.startswith(("U", "W")):
                 channel = "D" + channel[1:]  # posting to a user id lands in the app's DM
-            return {"ok": True, "channel": channel, "ts": ts,
-                    "message": {"type": "message", "bot_id": "BBOT0001", "text": args.get("text", ""), "ts": ts}}
+            message = {"type": "message", "bot_id": "BBOT0001", "text": args.get("text", ""), "ts": ts}
+            metadata = args.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            # _at: the arrival time, which Slack's real ts would be (our ts are fixed 2026-01-01 values)
+            stored = {**message, **({"metadata": metadata} if metadata else {}), "_at": time.time()}
+            self.history.setdefault(channel, []).append(stored)
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "conversations.history":
+            oldest = float(args.get("oldest") or 0)
+            include = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+            hidden = {"_at"} if include else {"_at", "metadata"}
+            messages = [{k: v for k, v in m.items() if k not in hidden}
+                        for m in reversed(self.history.get(channel, [])) if m["_at"] > oldest]
+            return {"ok": True, "messages": messages, "has_more": False}
         if method == "chat.update":
             return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text", "")}
         if method == "chat.postEphemeral":
@@ -188,12 +231,15 @@ class SlackStandIn:
 
 
 async def _arguments(request: web.Request) -> dict:
+    if request.method == "GET":
+        return dict(request.query)
     body = await request.text()
+    query = dict(request.query)  # slack_sdk sends some arguments (conversations.open users) as params
     if request.content_type == "application/json":
         args = json.loads(body or "{}")
     else:
         args = dict(parse_qsl(body, keep_blank_values=True))
-    for key in ("blocks", "view", "attachments"):
+    for key in ("blocks", "view", "attachments", "metadata"):
         if isinstance(args.get(key), str) and args[key][:1] in "[{":
             args[key] = json.loads(args[key])
-    return args
+    return {**query, **args}
