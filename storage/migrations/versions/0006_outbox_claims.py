@@ -5,8 +5,8 @@ so a restarted process takes its own claims back at once and other replicas take
 after the short lease. `in_doubt` marks a row whose last attempt may have reached the
 platform (a timeout, a crash): it is looked up on the platform before it is sent again.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 00:00:00
 """
 from alembic import op
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
