@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,8 +21,9 @@ from flows.ports import Clock, Notifier
 from flows.reports.monthly import ReportDelivery
 from flows.timers import TimerSweep
 from storage import migrate
-from storage.crypto import Sealer
+from storage.anchors import AuditAnchors
 from storage.db import Database
+from storage.keys import KeyProblem, open_keys
 from storage.directory import SqlConversationDirectory
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 # An L4 deadline is 5 minutes: a minute-long polling interval would eat a fifth of it.
 SWEEP_INTERVAL_S = 1.0
 STOP_GRACE_S = 5.0
+ANCHOR_INTERVAL_S = 3600  # the audit chain's head is anchored outside the database at least hourly
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Runtime:
     adapters: list = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)
     clock: Clock = field(default_factory=SystemClock)
+    anchors: AuditAnchors | None = None
     sweep_interval: float = SWEEP_INTERVAL_S
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _scheduler: AsyncIOScheduler | None = None
@@ -62,6 +66,10 @@ class Runtime:
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._scheduler.add_job(self.tick, "interval", seconds=self.sweep_interval, max_instances=1, coalesce=True,
                                 id="sweep")
+        if self.anchors is not None:
+            await self.anchor("start")
+            self._scheduler.add_job(self.anchor, "interval", args=("hourly",), seconds=ANCHOR_INTERVAL_S,
+                                    max_instances=1, coalesce=True, id="audit_anchor")
         self._scheduler.start()
         self._wake_task = asyncio.create_task(self._deliver_on_wake())
         self.wake()  # whatever fell due while we were down goes out now
@@ -84,7 +92,16 @@ class Runtime:
                         self.dispatcher.in_flight)
         for adapter in self.adapters:
             await adapter.stop()
+        if self.anchors is not None:
+            await self.anchor("stop")
         await self.store.close()
+
+    async def anchor(self, reason: str) -> None:
+        """Anchor the audit chain's head outside the database (never stops the bot)."""
+        try:
+            await self.anchors.write(reason, datetime.now(timezone.utc))  # wall time, not the flows' clock
+        except Exception as error:
+            log.error("could not write the audit anchor to %s: %s", self.anchors.path, type(error).__name__)
 
     def wake(self) -> None:
         self._wake.set()
@@ -117,6 +134,14 @@ class Runtime:
                 log.error("outbox delivery failed: %s", type(error).__name__)
 
 
+def load_keys(settings: Settings):
+    """Derive the keys for this database; a weak or wrong KASUHARA_SECRET_KEY refuses to start."""
+    try:
+        return open_keys(settings.database_url, settings.secret_key, settings.secret_key_old)
+    except KeyProblem as problem:
+        raise ConfigError(str(problem)) from None
+
+
 def prepare_database(url: str) -> None:
     """Create the schema of an empty database; refuse an outdated one."""
     current = migrate.current_revision(url)
@@ -134,7 +159,16 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
     """Wire everything together; the database is created/checked first."""
     await asyncio.to_thread(prepare_database, settings.database_url)
     clock = clock or SystemClock()
-    store = Database(settings.database_url, Sealer(settings.secret_key))
+    sealer = await asyncio.to_thread(load_keys, settings)
+    store = Database(settings.database_url, sealer)
+    anchors = AuditAnchors(store, settings.audit_anchors)
+    try:
+        anchors.check_writable()
+    except OSError as error:
+        await store.close()
+        raise ConfigError(f"environment: KASUHARA_AUDIT_ANCHORS: cannot write {settings.audit_anchors} "
+                          f"({error.strerror}). Fix: point KASUHARA_AUDIT_ANCHORS at a file the bot can append to, "
+                          "kept with the backups.") from None
     wake_event = asyncio.Event()
     flows = Flows(Dependencies(policy, store, clock, wake=wake_event.set))
     notifiers: dict[Platform, Notifier] = {}
@@ -176,7 +210,7 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
     for kind, handler in flows.timer_handlers().items():
         sweep.on(kind, handler)
     runtime = Runtime(settings, policy, store, flows, dispatcher, sweep, web_app, adapters, metrics, clock,
-                      sweep_interval=sweep_interval, _wake=wake_event)
+                      anchors=anchors, sweep_interval=sweep_interval, _wake=wake_event)
     web_app[RUNTIME_KEY] = runtime
     return runtime
 

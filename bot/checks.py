@@ -7,7 +7,7 @@ from bot.config import Settings
 from flows.model import Platform, Role
 from flows.policy import Policy, extra_targets
 from storage import migrate
-from storage.crypto import Sealer
+from storage.crypto import NoSecrets
 from storage.db import Database
 from storage.directory import SqlConversationDirectory
 
@@ -16,7 +16,7 @@ async def unreachable_targets(settings: Settings, policy: Policy) -> list[str]:
     """List roles without any target and Teams targets the bot has no conversation with."""
     bindings, known = [], set()
     if await asyncio.to_thread(migrate.current_revision, settings.database_url) is not None:
-        database = Database(settings.database_url, Sealer(settings.secret_key or "check-only"))
+        database = Database(settings.database_url, NoSecrets())  # reads no sealed column
         try:
             async with database.transaction() as tx:
                 bindings = await tx.bindings.all()

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot import cli_incidents, cli_reports, cli_web
+from bot import cli_incidents, cli_reports, cli_web, security_cli
 from bot.config import ConfigError, Settings
 from bot.tryout import serve_tryout, tryout_allowed
 from bot.policy_file import load_policy
@@ -24,8 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
     cli_incidents.register(sub)
-    audit = sub.add_parser("audit", help="audit trail")
-    audit.add_argument("action", choices=["verify"], help="check the hash chain of the audit log")
+    commands = {**COMMANDS, **security_cli.register(sub)}  # keys, audit
     cli_reports.register(sub)
     package = sub.add_parser("teams-package", help="write the Teams app package (zip) to upload")
     package.add_argument("--out", default="kasuhara-teams.zip")
@@ -34,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_vendor_loggers()
     try:
-        return COMMANDS[args.command](args)
+        return commands[args.command](args)
     except ConfigError as error:
         print(f"kasuhara: 設定エラー / configuration error: {error}", file=sys.stderr)
         return 2
@@ -97,17 +96,6 @@ def _db(args) -> int:
     return 0
 
 
-def _audit(args) -> int:
-    from bot.export import verify_audit
-
-    broken = asyncio.run(verify_audit(Settings.from_env()))
-    if broken is not None:
-        print(f"✗ audit log altered at row {broken}: the history from there on cannot be trusted", file=sys.stderr)
-        return 1
-    print("✓ audit log intact")
-    return 0
-
-
 def _teams_package(args) -> int:
     from adapters.teams.package import build_package
 
@@ -123,7 +111,7 @@ def _teams_package(args) -> int:
     return 0
 
 
-COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": cli_incidents.run, "audit": _audit,
+COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": cli_incidents.run,
             "teams-package": _teams_package, "report": cli_reports.run, "web": cli_web.run,
             "customers": cli_reports.run_customers}
 

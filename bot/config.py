@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storage.anchors import anchors_path
+from storage.keys import KeyProblem, check_strength
+
 
 DEFAULT_PORT = 3978
 TEAMS_ENDPOINT_SETTINGS = (
@@ -32,6 +35,8 @@ class Settings:
     port: int = DEFAULT_PORT
     host: str = "0.0.0.0"
     secret_key: str = ""
+    secret_key_old: str = ""  # KASUHARA_SECRET_KEY_OLD: only for `kasuhara keys rotate`
+    audit_anchors: Path = Path("kasuhara.db.audit-anchors")  # KASUHARA_AUDIT_ANCHORS (storage/anchors.py)
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
     slack_app_token: str = ""
@@ -64,12 +69,15 @@ class Settings:
             raise ConfigError(f"environment: TEAMS_APP_TYPE={app_type!r} is unknown. Fix: use MultiTenant, "
                               "SingleTenant or UserAssignedMSI.")
         teams_enabled = bool(env.get("TEAMS_APP_ID") or env.get("TEAMS_APP_PASSWORD") or local_dev)
+        database_url = env.get("DATABASE_URL") or "sqlite:///kasuhara.db"
         return cls(
-            database_url=env.get("DATABASE_URL") or "sqlite:///kasuhara.db",
+            database_url=database_url,
             config_path=Path(env.get("KASUHARA_CONFIG") or "kasuhara.yaml"),
             port=int(port_text),
             host="127.0.0.1" if local_dev else env.get("KASUHARA_HOST", "0.0.0.0"),
             secret_key=env.get("KASUHARA_SECRET_KEY", ""),
+            secret_key_old=env.get("KASUHARA_SECRET_KEY_OLD", ""),
+            audit_anchors=anchors_path(database_url, env),
             slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
             slack_app_token=env.get("SLACK_APP_TOKEN", ""),
@@ -89,10 +97,10 @@ class Settings:
     def problems(self) -> list[str]:
         """Return what prevents serving (empty when the settings are usable)."""
         found = []
-        if not self.secret_key:
-            found.append("environment: KASUHARA_SECRET_KEY is not set. Fix: set it to a long random string "
-                         "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) and keep it outside "
-                         "the database; it encrypts sensitive fields.")
+        try:
+            check_strength(self.secret_key)
+        except KeyProblem as problem:
+            found.append(str(problem))
         if not self.slack_enabled and not self.teams_enabled:
             found.append("environment: neither Slack nor Teams is configured. Fix: set SLACK_BOT_TOKEN and "
                          "SLACK_SIGNING_SECRET, or TEAMS_APP_ID and TEAMS_APP_PASSWORD.")

@@ -7,23 +7,23 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from bot.app import prepare_database
-from bot.config import ConfigError, Settings
+from bot.app import load_keys, prepare_database
+from bot.config import Settings
 from flows.model import AuditEvent, Incident
 from flows.reports.filters import IncidentFilter
-from storage.crypto import Sealer
 from storage.db import Database
 from storage.reports import SqlReports
 
 
 @asynccontextmanager
-async def _database(settings: Settings, *, need_secret: bool) -> AsyncIterator[Database]:
+async def _database(settings: Settings, *, need_secret: bool = True) -> AsyncIterator[Database]:
+    """Open the database with the keys (a weak, missing or wrong KASUHARA_SECRET_KEY is refused).
+
+    Always keyed, `need_secret` or not: every list, export and report is itself audited, and the
+    audit chain is an HMAC chain.
+    """
     await asyncio.to_thread(prepare_database, settings.database_url)
-    if need_secret and not settings.secret_key:
-        raise ConfigError("environment: KASUHARA_SECRET_KEY is not set. Fix: set the key the bot runs with; "
-                          "sensitive fields are encrypted with it.")
-    # Summaries read no sealed column, so they need no secret.
-    database = Database(settings.database_url, Sealer(settings.secret_key or "summary-only"))
+    database = Database(settings.database_url, await asyncio.to_thread(load_keys, settings))
     try:
         yield database
     finally:
@@ -98,10 +98,3 @@ async def export_incidents(settings: Settings, *, include_sensitive: bool, chose
         await _audit_export(database, f"export format={fmt} sensitive={'yes' if include_sensitive else 'no'}",
                             chosen, len(rows), actor, now or datetime.now(timezone.utc))
     return incidents, rows
-
-
-async def verify_audit(settings: Settings) -> int | None:
-    """Return the id of the first tampered audit row, or None when the chain is intact."""
-    async with _database(settings, need_secret=False) as database:
-        async with database.transaction() as tx:
-            return await tx.audit.verify_chain()

@@ -296,6 +296,7 @@ class AuditEvent:
     actor: str = "system"
     detail: str = ""
     incident_id: int | None = None
+    actor_name: str = ""  # display name, for showing; `actor` is "platform:user id" (or system/anonymous)
 
 
 class FollowUpStatus(str, Enum):

@@ -1,7 +1,16 @@
-"""Audit log (flows.ports.AuditLog): append-only, each row chained to the previous by hash."""
+"""Audit log (flows.ports.AuditLog): append-only, each row chained to the previous by an HMAC.
+
+The chain's key is derived from KASUHARA_SECRET_KEY (storage/crypto.py) and never stored, so
+someone who can edit the database cannot recompute the links; anchors kept outside the
+database (storage/anchors.py) make cutting the tail detectable too. Rows written before the
+chain was keyed are `legacy`: plain SHA-256 links, checked and reported as such.
+"""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Protocol
 
 from sqlalchemy import text
 from sqlmodel import select
@@ -11,24 +20,92 @@ from flows.model import AuditEvent
 from storage.tables import AuditRow
 
 
-def row_hash(prev_hash: str, event: AuditEvent) -> str:
-    """Hash one event together with its predecessor's hash (tamper-evident chain)."""
-    text = "\x1f".join([prev_hash, event.at.isoformat(), event.action, event.actor, event.detail,
-                        str(event.incident_id or "")])
-    return hashlib.sha256(text.encode()).hexdigest()
+class ChainRow(Protocol):
+    id: int
+    at: datetime
+    action: str
+    actor: str
+    actor_name: str
+    detail: str
+    incident_id: int | None
+    prev_hash: str
+    hash: str
+    keyed: bool
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+
+
+def link_text(prev_hash: str, row) -> str:
+    """What one keyed link covers: the previous link and every field of the row."""
+    return "\x1f".join(["v2", prev_hash, _utc(row.at), row.action, row.actor, row.actor_name, row.detail,
+                        str(row.incident_id or "")])
+
+
+def legacy_hash(prev_hash: str, row) -> str:
+    """The unkeyed SHA-256 link of rows written before the chain was keyed."""
+    joined = "\x1f".join([prev_hash, row.at.isoformat(), row.action, row.actor, row.detail,
+                          str(row.incident_id or "")])
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What a walk over the chain found."""
+
+    entries: int
+    legacy: int  # rows with unkeyed links (written before the upgrade), all at the start
+    first_at: datetime | None
+    last_at: datetime | None
+    last_id: int  # 0 for an empty log
+    head: str  # the last row's link ("" for an empty log)
+    broken_at: int | None  # id of the first row whose link does not match
+    heads: dict[int, str]  # row id -> link, to compare with anchors
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def check_rows(rows, mac) -> ChainReport:
+    """Walk rows in id order and check every link (`mac`: Sealer.audit_mac)."""
+    prev, legacy, count, broken = "", 0, 0, None
+    first_at = last_at = None
+    heads: dict[int, str] = {}
+    seen_keyed = False
+    last_id = 0
+    for row in rows:
+        count += 1
+        first_at = first_at or row.at
+        last_at, last_id = row.at, row.id
+        if row.keyed:
+            seen_keyed = True
+            expected = mac(link_text(prev, row))
+        else:
+            legacy += 1
+            expected = legacy_hash(prev, row) if not seen_keyed else None  # legacy after keyed: inserted
+        if broken is None and (row.prev_hash != prev or expected is None or row.hash != expected):
+            broken = row.id
+        heads[row.id] = row.hash
+        prev = row.hash
+    return ChainReport(count, legacy, first_at, last_at, last_id, prev, broken, heads)
 
 
 class SqlAudit:
-    def __init__(self, session: AsyncSession):
+    def __init__(self, session: AsyncSession, sealer):
         self._session = session
+        self._sealer = sealer
 
     async def add(self, event: AuditEvent) -> None:
         if self._session.bind.dialect.name == "postgresql":  # serialise the chain's tip
             await self._session.execute(text("SELECT pg_advisory_xact_lock(8712001)"))
         last = (await self._session.exec(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))).first()
         prev = last or ""
-        self._session.add(AuditRow(at=event.at, action=event.action, actor=event.actor, detail=event.detail,
-                                   incident_id=event.incident_id, prev_hash=prev, hash=row_hash(prev, event)))
+        row = AuditRow(at=event.at, action=event.action, actor=event.actor, actor_name=event.actor_name,
+                       detail=event.detail, incident_id=event.incident_id, prev_hash=prev, keyed=True)
+        row.hash = self._sealer.audit_mac(link_text(prev, row))
+        self._session.add(row)
         await self._session.flush()
 
     async def for_incident(self, incident_id: int) -> list[AuditEvent]:
@@ -36,15 +113,16 @@ class SqlAudit:
             select(AuditRow).where(AuditRow.incident_id == incident_id).order_by(AuditRow.id))).all()
         return [_event(r) for r in rows]
 
+    async def check(self) -> ChainReport:
+        """Walk the whole chain with the current key."""
+        rows = (await self._session.exec(select(AuditRow).order_by(AuditRow.id))).all()
+        return check_rows(rows, self._sealer.audit_mac)
+
     async def verify_chain(self) -> int | None:
-        """Return the id of the first row whose hash does not match, or None if intact."""
-        prev = ""
-        for row in (await self._session.exec(select(AuditRow).order_by(AuditRow.id))).all():
-            if row.prev_hash != prev or row.hash != row_hash(prev, _event(row)):
-                return row.id
-            prev = row.hash
-        return None
+        """Return the id of the first row whose link does not match, or None if intact."""
+        return (await self.check()).broken_at
 
 
 def _event(row: AuditRow) -> AuditEvent:
-    return AuditEvent(at=row.at, action=row.action, actor=row.actor, detail=row.detail, incident_id=row.incident_id)
+    return AuditEvent(at=row.at, action=row.action, actor=row.actor, detail=row.detail, incident_id=row.incident_id,
+                      actor_name=row.actor_name)

@@ -21,7 +21,7 @@ class SqlTransaction:
         self.incidents = SqlIncidents(session, sealer)
         self.outbox = SqlOutbox(session)
         self.timers = SqlTimers(session)
-        self.audit = SqlAudit(session)
+        self.audit = SqlAudit(session, sealer)
         self.requests = SqlRequestKeys(session)
         self.bindings = SqlBindings(session)
         self.follow_ups = SqlFollowUps(session, sealer)

@@ -62,7 +62,8 @@ class IncidentRow(SQLModel, table=True):
     status: str = Field(default="open", max_length=16, index=True)
     created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False, index=True)
     acknowledged_at: datetime | None = utc_column()
-    acknowledged_by: str = Field(default="", max_length=200)
+    acknowledged_by: str = Field(default="", max_length=200)  # display name, for showing
+    acknowledged_by_id: str = Field(default="", max_length=200)  # "platform:user id": who it was
     snapshot: str = Field(default="{}")
 
 
@@ -112,7 +113,10 @@ class TimerRow(SQLModel, table=True):
 
 
 class AuditRow(SQLModel, table=True):
-    """Append-only history; each row hashes the previous one (tamper-evident export)."""
+    """Append-only history; each row's HMAC covers the previous one (storage/audit.py).
+
+    `keyed` is False for rows written before the chain was keyed (plain SHA-256, legacy).
+    """
 
     __tablename__ = "audit_events"
 
@@ -124,6 +128,8 @@ class AuditRow(SQLModel, table=True):
     incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64)
+    keyed: bool = Field(default=True)
+    actor_name: str = Field(default="", max_length=200)  # display name, for showing; `actor` is the id
 
 
 class RequestKeyRow(SQLModel, table=True):
@@ -155,6 +161,29 @@ class ConversationRefRow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=256)
     reference: str
     updated_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
+
+
+class KeyCheckRow(SQLModel, table=True):
+    """The salt of KASUHARA_SECRET_KEY's derivation and a check value (storage/keys.py).
+
+    The key itself is never stored: the check only tells whether a key given at start is the
+    one the data was sealed with.
+    """
+
+    __tablename__ = "key_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kdf: str = Field(max_length=64)
+    salt: str = Field(max_length=64)  # hex
+    check: str = Field(max_length=64)  # hex HMAC under a key derived for this purpose only
+    # The look-up digest key: random, sealed with the key derived from the secret. Digests of
+    # secrets handed to people (report link tokens, receipt codes) cannot be recomputed, so a
+    # rotation re-wraps this key instead of changing it.
+    digest_key_enc: str = Field(default="")
+    created_at: datetime = Field(sa_type=UTCDateTime(), nullable=False)
+    rotated_at: datetime | None = utc_column()
+
+
 import storage.tables_aftercare  # noqa: E402,F401  (after-care tables on the same metadata)
 import storage.tables_web  # noqa: E402,F401  (web channel tables)
 import storage.tables_reports  # noqa: E402,F401  (customers of incidents, measures)

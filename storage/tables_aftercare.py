@@ -28,7 +28,8 @@ class FollowUpRow(SQLModel, table=True):
     reminded: int = 0
     escalated_at: datetime | None = utc_column()
     snoozed_until: datetime | None = utc_column()
-    recorded_by: str = Field(default="", max_length=200)
+    recorded_by: str = Field(default="", max_length=200)  # display name, for showing
+    recorded_by_id: str = Field(default="", max_length=200)  # "platform:user id": who it was
     recorded_at: datetime | None = utc_column()
     record: str = Field(default="{}")  # JSON: what everyone who handles the case may read
     # JSON sealed with KASUHARA_SECRET_KEY: support decided, hearing notes (HR only).

@@ -23,6 +23,7 @@ from bot.app import build_runtime  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.policy_file import load_policy  # noqa: E402
 from flows.model import Actor, Platform  # noqa: E402
+from storage.keys import generate  # noqa: E402
 
 RUNS = 20
 
@@ -34,7 +35,7 @@ async def main() -> None:
     policy_text = (ROOT / "kasuhara.example.yaml").read_text().replace(
         "L2: {notify: [field_manager], ack_within: 15m", "L2: {notify: [field_manager], ack_within: 2s")
     (tmp / "kasuhara.yaml").write_text(policy_text)
-    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "KASUHARA_SECRET_KEY": "bench",
+    settings = Settings.from_env({"DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "KASUHARA_SECRET_KEY": generate(),
                                   "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": "bench",
                                   "SLACK_API_URL": standin.api_url})
     runtime = await build_runtime(settings, load_policy(tmp / "kasuhara.yaml"))

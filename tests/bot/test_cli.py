@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+from tests.keys import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = ("SLACK_", "TEAMS_", "KASUHARA_", "DATABASE_URL")
@@ -77,7 +78,7 @@ def workdir(tmp_path):
 
 
 def env_ok(**extra):
-    return {"KASUHARA_SECRET_KEY": "test-secret", "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", **extra}
+    return {"KASUHARA_SECRET_KEY": TEST_KEY, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", **extra}
 
 
 def test_check_config_accepts_the_example(workdir):
@@ -131,7 +132,9 @@ def test_db_upgrade_then_incidents_list_json(workdir):
     assert record["description"] == "x" and "feelings_support" not in record
     sensitive = run(["incidents", "export", "--include-sensitive"], workdir, **env_ok(DATABASE_URL=url))
     assert json.loads(sensitive.stdout)[0]["feelings_support"] == "眠れない"
-    assert run(["audit", "verify"], workdir, **env_ok(DATABASE_URL=url)).returncode == 0
+    assert run(["audit", "anchor"], workdir, **env_ok(DATABASE_URL=url)).returncode == 0
+    verified = run(["audit", "verify"], workdir, **env_ok(DATABASE_URL=url))
+    assert verified.returncode == 0, verified.stderr
     import sqlite3
     with sqlite3.connect(workdir / "k.db") as connection:
         connection.execute("UPDATE audit_events SET actor = 'someone else' WHERE action = 'acknowledged'")
@@ -146,16 +149,17 @@ async def seed(url: str) -> None:
     from flows.model import Actor, Platform
     from flows.app import Flows
     from flows.deps import Dependencies
-    from storage.crypto import Sealer
     from storage.db import Database
+    from storage.keys import open_keys
 
-    db = Database(url, Sealer("test-secret"))
+    db = Database(url, open_keys(url, TEST_KEY))
     flows = Flows(Dependencies(load_policy(ROOT / "kasuhara.example.yaml"), db, SystemClock()))
     raw = {"occurred_at": str(int(time.time()) - 60), "unit": "chuo", "channel": "phone",
            "description": "x", "behaviours": ["abuse"], "danger": "none", "feelings_support": "眠れない"}
     out = await flows.incidents.submit_report(Actor(Platform.SLACK, "U1"), raw, locale="ja", request_key="k")
     assert not out.errors, out.errors
-    await flows.incidents.acknowledge(out.incident.id, Actor(Platform.SLACK, "U2", "m"))
+    await flows.incidents.acknowledge(out.incident.id, Actor(Platform.SLACK, "U2", "m"),
+                                      where=out.incident.snapshot.first[0].target.address)  # the alert channel
     await db.close()
 
 

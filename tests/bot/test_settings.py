@@ -1,6 +1,7 @@
 import pytest
 
 from bot.config import ConfigError, Settings
+from tests.keys import TEST_KEY
 
 
 def test_defaults():
@@ -10,9 +11,9 @@ def test_defaults():
 
 
 def test_teams_without_credentials_refuses_unless_local_development():
-    env = {"KASUHARA_SECRET_KEY": "s", "TEAMS_APP_ID": "abc"}
+    env = {"KASUHARA_SECRET_KEY": TEST_KEY, "TEAMS_APP_ID": "abc"}
     assert any("TEAMS_APP_PASSWORD" in p for p in Settings.from_env(env).problems())
-    local = Settings.from_env({"KASUHARA_SECRET_KEY": "s", "KASUHARA_TEAMS_LOCAL_DEV": "1"})
+    local = Settings.from_env({"KASUHARA_SECRET_KEY": TEST_KEY, "KASUHARA_TEAMS_LOCAL_DEV": "1"})
     assert local.problems() == [] and local.host == "127.0.0.1" and local.teams_allow_unauthenticated
 
 

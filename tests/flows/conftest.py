@@ -11,10 +11,10 @@ from flows.delivery import Dispatcher
 from flows.deps import Dependencies
 from flows.model import Platform
 from flows.timers import TimerSweep
-from storage.crypto import Sealer
 from storage.db import Database
 from tests.databases import migrated_sqlite
 from tests.fakes import FakeClock, RecordingNotifier
+from tests.keys import sealer_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ class World:
         prepare_database(self.url)
         self.policy = load_policy(policy_path)
         self.clock = FakeClock()
-        self.store = Database(self.url, Sealer("test-secret"))
+        self.store = Database(self.url, sealer_for(self.url))
         self.notifier = RecordingNotifier()
         self.flows = Flows(Dependencies(self.policy, self.store, self.clock))
         self.dispatcher = Dispatcher(self.store, {Platform.SLACK: self.notifier}, self.policy, self.clock)

@@ -28,6 +28,7 @@ def test_report_monthly_writes_the_workbook_and_audits_the_export(tmp_path, nove
         "select actor, detail from audit_events where action = 'report_exported'").fetchall()
     assert len(rows) == 1 and rows[0][0].startswith("cli:")
     assert "monthly 2026-11 unit=all format=xlsx sensitive=no -> kasuhara-monthly-2026-11.xlsx" == rows[0][1]
+    assert run(["audit", "anchor"], tmp_path, **env).returncode == 0
     verify = run(["audit", "verify"], tmp_path, **env)
     assert verify.returncode == 0, verify.stderr  # the export's own audit row keeps the chain intact
 

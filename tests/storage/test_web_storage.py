@@ -9,10 +9,10 @@ from sqlalchemy import text
 from bot.app import prepare_database
 from flows.cards import ActionId, Card, CardAction
 from flows.model import Actor, EscalationSnapshot, ChainStep, IncidentDraft, Platform, RiskLevel, Role
-from storage.crypto import Sealer
 from storage.db import Database
 from storage.web_inbox import SqlWebInbox
 from tests.databases import migrated_sqlite
+from tests.keys import sealer_for
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 TOKEN = "Zp3xQ0-secret-link-token-abc"
@@ -23,7 +23,7 @@ async def db(database_url):
     if database_url.startswith("sqlite:///"):  # a copy of the migrated template (test_contract migrates from scratch)
         migrated_sqlite(database_url.removeprefix("sqlite:///"))
     prepare_database(database_url)
-    database = Database(database_url, Sealer("contract-secret"))
+    database = Database(database_url, sealer_for(database_url))
     yield database
     await database.close()
 

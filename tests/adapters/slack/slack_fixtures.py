@@ -17,6 +17,7 @@ from aiohttp import web
 from tests.adapters.slack.slack_signing import BOT_TOKEN, SIGNING_SECRET, SlackSender
 from tests.adapters.slack.slack_standin import SlackStandIn
 from tests.databases import migrated_sqlite
+from tests.keys import TEST_KEY
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads"
 
@@ -77,7 +78,7 @@ def slack_env(tmp_path: Path, standin: SlackStandIn, **extra: str) -> dict[str, 
     """Environment for Settings.from_env: SQLite in tmp_path, Slack pointed at the stand-in."""
     return {
         "DATABASE_URL": migrated_sqlite(tmp_path / 'kasuhara.db'),  # a copy of the session's migrated template
-        "KASUHARA_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "KASUHARA_SECRET_KEY": TEST_KEY,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": standin.api_url,

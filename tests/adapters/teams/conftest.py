@@ -10,6 +10,7 @@ from tests.adapters.teams.teams_pki import make_pki
 from tests.adapters.teams.teams_standin import StandIn
 from tests.databases import migrated_sqlite
 from tests.fakes import FakeClock
+from tests.keys import TEST_KEY
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +61,7 @@ async def world(tmp_path, microsoft, monkeypatch, clock, serve):
 
     # bot.app passes only the endpoint settings; the CA bundle comes from the process environment.
     monkeypatch.setenv("SSL_CERT_FILE", str(microsoft.pki.ca_file))
-    env = {"TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": PASSWORD, "KASUHARA_SECRET_KEY": "k" * 40,
+    env = {"TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": PASSWORD, "KASUHARA_SECRET_KEY": TEST_KEY,
            "DATABASE_URL": migrated_sqlite(tmp_path / 'kasuhara.db'), "KASUHARA_CONFIG": str(POLICY), **microsoft.env()}
     # The web pages' 1 s pause before answering a code check is tested in tests/adapters/web.
     runtime = await build_runtime(Settings.from_env(env), load_policy(POLICY), clock=clock,

@@ -18,11 +18,11 @@ from tests.adapters.teams.teams_harness import APP_ID, PASSWORD, POLICY, payload
 from flows.model import Platform
 from flows.app import Flows
 from flows.deps import Dependencies
-from storage.crypto import Sealer
 from storage.db import Database
 from storage.directory import SqlConversationDirectory
 from tests.adapters.teams.teams_standin import CHANNEL_ISSUER
 from tests.databases import migrated_sqlite
+from tests.keys import sealer_for
 
 PERSONAL_USER = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
 
@@ -34,7 +34,7 @@ async def teams_only(tmp_path, microsoft, clock, serve, monkeypatch):
         monkeypatch.delenv(variable, raising=False)
     url = migrated_sqlite(tmp_path / 'auth.db')
     prepare_database(url)
-    store = Database(url, Sealer("test-secret"))
+    store = Database(url, sealer_for(url))
     directory = SqlConversationDirectory(store)
 
     async def build(**settings):
