@@ -100,7 +100,8 @@ def test_check_config_reports_teams_targets_the_bot_cannot_reach(workdir):
     path = workdir / "kasuhara.yaml"
     path.write_text(path.read_text().replace("hr:            {slack: [C0HR]}",
                                              'hr:            {slack: [C0HR], teams: ["19:abc@thread.tacv2"]}'))
-    result = run(["check-config"], workdir, **env_ok(TEAMS_APP_ID="id", TEAMS_APP_PASSWORD="pw"))
+    result = run(["check-config"], workdir, **env_ok(TEAMS_APP_ID="id", TEAMS_APP_PASSWORD="pw",
+                                                    TEAMS_APP_TENANT_ID="72f988bf-86f1-41af-91ab-2d7cd011db47"))
     assert result.returncode == 1
     assert "19:abc@thread.tacv2" in result.stderr and "bind hr" in result.stderr
 
