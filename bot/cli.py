@@ -56,7 +56,7 @@ def _serve(args) -> int:
     if tryout_allowed(settings):  # no Slack/Teams credentials: the local try-out, never a half-configured bot
         return asyncio.run(serve_tryout(settings)) or 0
     policy = load_policy(settings.config_path)
-    problems = settings.problems()
+    problems = settings.problems(policy)
     if problems:
         raise ConfigError("\n  ".join(problems))
     from bot.serve import serve
@@ -68,7 +68,7 @@ def _serve(args) -> int:
 def _check_config(args) -> int:
     settings = Settings.from_env()
     policy = load_policy(settings.config_path)
-    problems = settings.problems()
+    problems = settings.problems(policy)
     for problem in problems:
         print(f"✗ {problem}", file=sys.stderr)
     if problems:  # fix these first: the delivery checks below would only repeat them

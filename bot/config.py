@@ -94,9 +94,15 @@ class Settings:
             env=env,
         )
 
-    def problems(self) -> list[str]:
-        """Return what prevents serving (empty when the settings are usable)."""
+    def problems(self, policy=None) -> list[str]:
+        """Return what prevents serving (empty when the settings are usable); `policy` adds its checks."""
         found = []
+        if (policy is not None and self.teams_enabled and not self.teams_allow_unauthenticated
+                and not self.teams_app_tenant_id and not policy.teams_tenants):
+            found.append(f"environment: Teams is enabled but no Microsoft Entra tenant is allowed. Fix: set "
+                         f"TEAMS_APP_TENANT_ID to your tenant id (single tenant), or list the tenants under "
+                         f"`teams: {{tenants: [...]}}` in {self.config_path}; requests from any other tenant are "
+                         "refused (403).")
         try:
             check_strength(self.secret_key)
         except KeyProblem as problem:

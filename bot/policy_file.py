@@ -75,7 +75,9 @@ class _Reader:
 
 
 KNOWN_KEYS = {"timezone", "locale", "admins", "units", "escalation", "follow_ups", "consultation", "contacts",
-              "signals", "reports"}
+              "signals", "reports", "teams"}
+TEAMS_KEYS = ("tenants",)
+_TENANT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DEFAULT_CONTACTS = (
     Contact("警察（緊急）", phone="110"),
     Contact("警察相談専用電話", phone="#9110"),
@@ -133,7 +135,27 @@ def parse_policy(data: object, path: Path) -> Policy:
         escalation=escalation, signals=_signals(r, data.get("signals")), follow_ups=follow_ups,
         consultation=_consultation(r, data.get("consultation") or {}), contacts=_contacts(r, data.get("contacts")),
         reports=parse_reports(r, data.get("reports") or {}),
+        teams_tenants=_teams_tenants(r, data.get("teams") or {}),
     )
+
+
+def _teams_tenants(r: _Reader, value: object) -> tuple[str, ...]:
+    """teams: {tenants: [...]}: the Entra tenant ids whose Teams may use the bot (multi-tenant apps)."""
+    value = r.mapping("teams", value)
+    unknown = set(value) - set(TEAMS_KEYS)
+    if unknown:
+        raise r.fail(f"teams.{sorted(unknown)[0]}", "unknown key", "use " + ", ".join(TEAMS_KEYS))
+    tenants = value.get("tenants") or []
+    if isinstance(tenants, str):
+        tenants = [tenants]
+    if not isinstance(tenants, list):
+        raise r.fail("teams.tenants", "must be a list of tenant ids",
+                     'e.g. tenants: ["72f988bf-86f1-41af-91ab-2d7cd011db47"]')
+    for i, tenant in enumerate(tenants):
+        if not isinstance(tenant, str) or not _TENANT_ID.match(tenant.strip()):
+            raise r.fail(f"teams.tenants[{i}]", f"{tenant!r} is not a Microsoft Entra tenant id",
+                         "copy the Tenant ID (a GUID) from the Entra admin center: Overview → Tenant ID")
+    return tuple(dict.fromkeys(t.strip().lower() for t in tenants))
 
 
 def _targets(r: _Reader, key: str, value: object) -> tuple[Target, ...]:

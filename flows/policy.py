@@ -91,6 +91,7 @@ class Policy:
     consultation: ConsultationRule = field(default_factory=ConsultationRule)
     contacts: tuple[Contact, ...] = ()
     reports: ReportRule = field(default_factory=ReportRule)
+    teams_tenants: tuple[str, ...] = ()  # Microsoft Entra tenants whose Teams may use the bot
 
     def unit(self, unit_id: str) -> Unit:
         for unit in self.units:

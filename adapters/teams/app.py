@@ -11,6 +11,8 @@ Microsoft 365 Agents SDK must touch only this folder).
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
@@ -34,7 +36,7 @@ from adapters.teams.config import BotFrameworkConfig, load_config
 from adapters.teams.consultation import ConsultationRoutes
 from adapters.teams.incidents import IncidentRoutes
 from adapters.teams.notifier import TeamsNotifier
-from adapters.teams.parse import MalformedActivity
+from adapters.teams.parse import MalformedActivity, envelope_problem
 from adapters.teams.privacy import quiet_vendor_loggers
 from adapters.teams.render import activities
 from flows.app import Flows
@@ -49,13 +51,18 @@ Opener = Callable[[parse.Turn, str], Awaitable[TaskModuleResponse]]
 Submitter = Callable[[TurnContext, parse.Turn, parse.DialogSubmit], Awaitable[TaskModuleResponse]]
 Button = Callable[[TurnContext, parse.Turn, str], Awaitable[AdaptiveCardInvokeResponse]]
 
+# Teams activities are a few KiB; the largest we take (a dialog submit) stays far below this.
+MAX_BODY_BYTES = 256 * 1024
+BODY_READ_TIMEOUT_S = 10  # a client that trickles its body is cut off (headers: bot/serve.py)
+
 
 class TeamsAdapter:
     """The Teams side of the app: an aiohttp route, a Notifier, and start-up warm-up."""
 
     def __init__(self, config: BotFrameworkConfig, auth: StrictAuthentication, adapter: CloudAdapter,
-                 bot: TeamsBot, notifier: TeamsNotifier):
+                 bot: TeamsBot, notifier: TeamsNotifier, tenants: frozenset[str] | None = None):
         self.config = config
+        self.tenants = tenants  # None: any tenant (local development only)
         self.notifier = notifier
         self._auth = auth
         self._adapter = adapter
@@ -82,19 +89,42 @@ class TeamsAdapter:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Authenticate, then process one activity: 401 for any token problem, never 500.
 
-        botbuilder's CloudAdapter.process answers bad tokens with 500 and serialises invoke
-        bodies twice (ActivityHandler already returns a dict), so this does its job.
+        The token is checked before the body is read (an unauthenticated request costs no
+        parsing), the body is bounded, and an activity from a tenant that is not allowed is
+        answered 403 before anything is parsed further or stored. botbuilder's
+        CloudAdapter.process answers bad tokens with 500 and serialises invoke bodies twice
+        (ActivityHandler already returns a dict), so this does its job.
         """
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415)
+        header = request.headers.get("Authorization", "")
         try:
-            activity = Activity().deserialize(await request.json())
-        except (ValueError, TypeError, AttributeError, DeserializationError):
-            return web.Response(status=400)
-        if not activity.type:
+            await self._auth.check_token(header)
+        except PermissionError as refusal:
+            log.info("Teams request refused: %s", refusal)
+            return web.Response(status=401)
+        except KeysUnavailable as error:
+            log.error("Teams request not judged: %s", error)
+            return web.Response(status=503, headers={"Retry-After": "5"})
+        data = await _read_json(request)
+        if isinstance(data, web.Response):
+            return data
+        tenant = _tenant_of(data)
+        if self.tenants is not None and tenant not in self.tenants:
+            log.warning("Teams request from a tenant that is not allowed refused (403)")  # no ids, no content
+            return web.Response(status=403)
+        problem = envelope_problem(data)
+        if problem:
+            log.warning("malformed Teams activity: %s", problem)
             return web.Response(status=400)
         try:
-            authenticated = await self._auth.authenticate_request(activity, request.headers.get("Authorization", ""))
+            activity = Activity().deserialize(data)
+        except (ValueError, TypeError, AttributeError, KeyError, DeserializationError):
+            return web.Response(status=400)
+        if not activity.type or not isinstance(activity.type, str):
+            return web.Response(status=400)
+        try:
+            authenticated = await self._auth.authenticate_request(activity, header)
         except PermissionError as refusal:
             log.info("Teams request refused: %s", refusal)
             return web.Response(status=401)
@@ -118,7 +148,8 @@ def build_teams(flows: Flows, directory: ConversationDirectory, *, app_id: str, 
 
     `env` holds the Bot Framework endpoint settings (ToBotFromChannelOpenIdMetadataUrl, …)
     on top of the process environment, where SSL_CERT_FILE/REQUESTS_CA_BUNDLE and the proxy
-    variables are read too.
+    variables are read too. Only activities of `tenant_id` and of the policy's `teams.tenants`
+    are taken (any tenant in local development, where nothing is authenticated anyway).
     """
     env = {**os.environ, **(env or {})}
     config = load_config(app_id=app_id, password=password, tenant_id=tenant_id, app_type=app_type, env=env,
@@ -130,7 +161,42 @@ def build_teams(flows: Flows, directory: ConversationDirectory, *, app_id: str, 
     adapter.on_turn_error = _log_and_raise
     bot = TeamsBot(flows, directory, clock)
     notifier = TeamsNotifier(adapter, directory, app_id=config.APP_ID, clock=clock)
-    return TeamsAdapter(config, auth, adapter, bot, notifier)
+    # The tenants whose activities are taken: TEAMS_APP_TENANT_ID and the policy's teams.tenants.
+    allowed = frozenset(t.strip().lower() for t in (tenant_id, *flows.policy.teams_tenants) if t and t.strip())
+    if config.auth_enabled and not allowed:
+        raise ValueError("no Microsoft Entra tenant is allowed: set TEAMS_APP_TENANT_ID, or list the tenants under "
+                         "`teams: {tenants: [...]}` in the policy file")
+    return TeamsAdapter(config, auth, adapter, bot, notifier, tenants=allowed or None)
+
+
+async def _read_json(request: web.Request) -> object:
+    """The body as JSON, read with a size and time bound; a 4xx response when it is not."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return web.Response(status=413)
+    chunks, size = [], 0
+    try:
+        async with asyncio.timeout(BODY_READ_TIMEOUT_S):
+            while chunk := await request.content.read(64 * 1024):
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    return web.Response(status=413)
+                chunks.append(chunk)
+    except TimeoutError:
+        return web.Response(status=408)
+    try:
+        data = json.loads(b"".join(chunks))
+    except (ValueError, UnicodeDecodeError):
+        return web.Response(status=400)
+    return data if isinstance(data, dict) else web.Response(status=400)
+
+
+def _tenant_of(data: dict) -> str:
+    """The activity's tenant (conversation.tenantId, else channelData.tenant.id), lower case."""
+    conversation = data.get("conversation") if isinstance(data.get("conversation"), dict) else {}
+    channel_data = data.get("channelData") if isinstance(data.get("channelData"), dict) else {}
+    tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else {}
+    value = conversation.get("tenantId") or tenant.get("id") or ""
+    return value.strip().lower() if isinstance(value, str) else ""
 
 
 async def _log_and_raise(context: TurnContext, error: Exception) -> None:

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 KEYS_MAX_AGE = timedelta(hours=23)  # the SDK refetches (blocking) after 24 h
 UNKNOWN_KID_RETRY = timedelta(minutes=5)  # the SDK refetches (blocking) on an unknown kid after 1 h
+CLOCK_SKEW = timedelta(minutes=5)  # what the SDK allows too
 
 
 class SigningKeys:
@@ -50,6 +51,10 @@ class SigningKeys:
             async with self._lock:  # concurrent requests wait for one refresh, not one each
                 if self._stale(kid):
                     await self._refresh()
+
+    def current(self) -> list[dict]:
+        """The cached JWKS keys (as the SDK holds them)."""
+        return list(self._cache.keys or ())
 
     def _stale(self, kid: str | None) -> bool:
         age = datetime.now() - self._cache.last_updated
@@ -84,6 +89,34 @@ class StrictAuthentication(ConfigurationBotFrameworkAuthentication):
         self._config = config
         self._env = env
         self.keys = SigningKeys(config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL, env)
+
+    async def check_token(self, auth_header: str) -> None:
+        """Verify the token's signature, issuer, audience and lifetime before the body is read.
+
+        An unauthenticated request then costs no parsing; `authenticate_request` still runs
+        the SDK's full check (endorsements, serviceUrl claim) on the parsed activity.
+        """
+        if not self._config.auth_enabled:
+            return
+        token = _bearer(auth_header)
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise PermissionError(f"malformed token: {error}") from None
+        kid = header.get("kid")
+        try:
+            await self.keys.ensure_fresh(kid)
+        except Exception as error:
+            raise KeysUnavailable(f"signing keys from {self.keys.metadata_url}: {error}") from error
+        key = next((k for k in self.keys.current() if k.get("kid") == kid), None)
+        if key is None:
+            raise PermissionError("token signed with an unknown key")
+        try:
+            jwt.decode(token, jwt.PyJWK(key, algorithm="RS256").key, algorithms=["RS256"],
+                       audience=self._config.APP_ID, issuer=self._config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+                       leeway=CLOCK_SKEW.total_seconds())
+        except (jwt.PyJWTError, ValueError, TypeError) as error:
+            raise PermissionError(f"{type(error).__name__}: {error}") from None
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         """Validate the channel's token or raise PermissionError (KeysUnavailable: can't judge)."""

@@ -99,6 +99,70 @@ def turn(activity: Activity, fallback_locale: str) -> Turn:
                 f"teams:{activity.id}" if activity.id else "")
 
 
+# The activity members the SDK and the handlers read, with the JSON type Teams sends. An
+# activity that breaks one is refused (400) before botbuilder deserialises it.
+_MEMBERS: dict[str, type | tuple[type, ...]] = {
+    "type": str, "id": str, "name": str, "text": str, "locale": str, "serviceUrl": str, "channelId": str,
+    "timestamp": str, "localTimestamp": str, "replyToId": str, "textFormat": str, "from": dict,
+    "recipient": dict, "conversation": dict, "channelData": dict, "entities": list, "attachments": list,
+    "membersAdded": list, "membersRemoved": list, "action": str,
+}
+_NESTED: dict[tuple[str, str], type | tuple[type, ...]] = {
+    ("from", "id"): str, ("from", "name"): (str, type(None)), ("from", "aadObjectId"): (str, type(None)),
+    ("conversation", "id"): str, ("conversation", "conversationType"): str, ("conversation", "tenantId"): str,
+    ("conversation", "isGroup"): (bool, type(None)), ("recipient", "id"): str,
+    ("channelData", "tenant"): dict, ("channelData", "channel"): dict, ("channelData", "team"): dict,
+    ("channelData", "eventType"): str, ("channelData", "settings"): dict, ("channelData", "source"): (dict, type(None)),
+}
+HANDLED_INVOKES = frozenset({ids.TASK_FETCH, ids.TASK_SUBMIT, ids.CARD_ACTION})
+
+
+def envelope_problem(data: dict) -> str | None:
+    """Why an authenticated body cannot be a Teams activity we take (None when its shape is right).
+
+    Checked before botbuilder sees it: the SDK trips with AttributeError or DeserializationError
+    on a string where it expects an object, and answers invokes it does not know with 501.
+    """
+    for key, kind in _MEMBERS.items():
+        if key in data and not isinstance(data[key], kind):
+            return f"{key} has the wrong type"
+    for (outer, inner), kind in _NESTED.items():
+        container = data.get(outer)
+        if isinstance(container, dict) and inner in container and not isinstance(container[inner], kind):
+            return f"{outer}.{inner} has the wrong type"
+    for key in ("entities", "attachments", "membersAdded", "membersRemoved"):
+        if any(not isinstance(item, dict) for item in data.get(key) or ()):
+            return f"{key} must be objects"
+    if not data.get("type") or not isinstance(data.get("from"), dict) or not data["from"].get("id"):
+        return "activity without type or from.id"
+    if not isinstance(data.get("conversation"), dict) or not data["conversation"].get("id"):
+        return "activity without conversation.id"
+    if not isinstance(data.get("recipient"), dict) or not data["recipient"].get("id"):
+        return "activity without recipient.id"
+    if data["type"] in ("message", "invoke") and not isinstance(data.get("channelData"), dict):
+        return "activity without channelData"
+    if data["type"] == "invoke":
+        return _invoke_problem(data)
+    return None
+
+
+def _invoke_problem(data: dict) -> str | None:
+    if data.get("name") not in HANDLED_INVOKES:
+        return "an invoke this app does not handle"
+    value = data.get("value")
+    if not isinstance(value, dict):
+        return "invoke without a value object"
+    for key in ("data", "context", "action", "tabContext"):
+        if key in value and not isinstance(value[key], (dict, type(None))):
+            return f"value.{key} has the wrong type"
+    action = value.get("action")
+    if data["name"] == ids.CARD_ACTION and (not isinstance(action, dict)
+                                            or not isinstance(action.get("data", {}), (dict, type(None)))
+                                            or not isinstance(action.get("verb", ""), (str, type(None)))):
+        return "adaptiveCard/action without value.action"
+    return None
+
+
 def actor(activity: Activity) -> Actor:
     """Return the acting user; the Entra object id is stable across apps and tenants' chats."""
     sender = activity.from_property
@@ -142,6 +206,8 @@ def command(activity: Activity) -> Command:
 
 def message_text(activity: Activity) -> str:
     """Return what the person wrote, without the bot's @mention; line breaks are kept."""
+    if not activity.text:
+        return ""
     text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
     return (text or "").replace("&nbsp;", " ").strip()
 

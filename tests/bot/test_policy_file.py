@@ -72,3 +72,14 @@ def test_a_company_may_replace_the_signal_table(tmp_path):
     assert [(s.id, s.level) for s in policy.signals] == [("abuse", RiskLevel.L3), ("spit", RiskLevel.L4)]
     with pytest.raises(ConfigError, match=r"signals\[0\]\.ja"):
         load_policy(write(tmp_path, EXAMPLE + "signals:\n  - {id: brand_new, level: L2}\n"))
+
+
+def test_teams_tenants_are_read_and_checked(tmp_path):
+    policy = load_policy(write(tmp_path, EXAMPLE + '\nteams:\n  tenants: ["72F988BF-86F1-41AF-91AB-2D7CD011DB47"]\n'))
+    assert policy.teams_tenants == ("72f988bf-86f1-41af-91ab-2d7cd011db47",)
+    with pytest.raises(ConfigError) as bad:
+        load_policy(write(tmp_path, EXAMPLE + '\nteams:\n  tenants: ["contoso.onmicrosoft.com"]\n'))
+    assert "kasuhara.yaml: teams.tenants[0]: 'contoso.onmicrosoft.com' is not a Microsoft Entra tenant id. Fix:" \
+        in str(bad.value)
+    with pytest.raises(ConfigError, match=r"teams.tenant: unknown key. Fix: use tenants"):
+        load_policy(write(tmp_path, EXAMPLE + '\nteams:\n  tenant: x\n'))

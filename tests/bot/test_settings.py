@@ -31,3 +31,14 @@ def test_bad_port_is_refused():
 def test_bot_framework_endpoint_settings_pass_through():
     settings = Settings.from_env({"ToBotFromChannelOpenIdMetadataUrl": "https://127.0.0.1:9/openid", "OTHER": "x"})
     assert settings.teams_endpoint_settings() == {"ToBotFromChannelOpenIdMetadataUrl": "https://127.0.0.1:9/openid"}
+
+
+def test_teams_without_an_allowed_tenant_is_a_problem_naming_both_places():
+    from pathlib import Path
+    from bot.policy_file import load_policy
+
+    policy = load_policy(Path(__file__).resolve().parents[2] / "kasuhara.example.yaml")
+    env = {"KASUHARA_SECRET_KEY": TEST_KEY, "TEAMS_APP_ID": "abc", "TEAMS_APP_PASSWORD": "pw"}
+    [problem] = Settings.from_env(env).problems(policy)
+    assert "TEAMS_APP_TENANT_ID" in problem and "teams: {tenants: [...]}" in problem and "Fix:" in problem
+    assert Settings.from_env({**env, "TEAMS_APP_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47"}).problems(policy) == []

@@ -142,8 +142,45 @@ async def test_wrong_content_type_and_broken_json(teams_only, microsoft):
     bot = await teams_only()
     async with bot.session.post(bot.url, data="hello", headers={"Content-Type": "text/plain"}) as response:
         assert response.status == 415
-    async with bot.session.post(bot.url, data="{", headers={"Content-Type": "application/json"}) as response:
+    async with bot.session.post(bot.url, data="{", headers={"Content-Type": "application/json",
+                                                            "Authorization": f"Bearer {microsoft.mint()}"}) as response:
         assert response.status == 400
+    async with bot.session.post(bot.url, data="{", headers={"Content-Type": "application/json"}) as response:
+        assert response.status == 401  # the token is checked before the body is read
+
+
+async def test_an_unauthenticated_large_body_is_refused_without_being_parsed(teams_only, microsoft, monkeypatch):
+    from adapters.teams import Activity
+
+    parsed = []
+    monkeypatch.setattr(Activity, "deserialize", lambda self, data: parsed.append(1))  # vendor SDK edge
+    bot = await teams_only()
+    big = payload("teams_message_personal_report", microsoft.service_url, text="x" * 870_000)
+    status, _ = await bot.send(big, token=None)
+    assert status == 401 and parsed == []
+    status, _ = await bot.send(big)  # authenticated but over the bound
+    assert status == 413 and parsed == []
+
+
+async def test_another_tenant_is_refused_403_before_anything_is_stored(teams_only, microsoft):
+    bot = await teams_only()
+    foreign = payload("teams_message_personal_report", microsoft.service_url, text="sos 店舗入口")
+    foreign["conversation"]["tenantId"] = "0f0f0f0f-1111-2222-3333-444444444444"
+    foreign["channelData"]["tenant"]["id"] = "0f0f0f0f-1111-2222-3333-444444444444"
+    status, _ = await bot.send(foreign)
+    assert status == 403
+    assert microsoft.sent() == [] and await stored_nothing(bot)
+    del foreign["conversation"]["tenantId"], foreign["channelData"]["tenant"]
+    status, _ = await bot.send(foreign)
+    assert status == 403 and await stored_nothing(bot)  # no tenant at all: not ours either
+
+
+async def test_the_single_tenant_of_teams_app_tenant_id_is_accepted(teams_only, microsoft, tmp_path):
+    own = "a1b2c3d4-0000-4000-8000-000000000001"
+    bot = await teams_only(tenant_id=own, app_type="SingleTenant")
+    mine = payload("teams_message_personal_report", microsoft.service_url)
+    mine["conversation"]["tenantId"] = mine["channelData"]["tenant"]["id"] = own
+    assert (await bot.send(mine))[0] == 201
 
 
 async def test_local_development_mode_accepts_requests_without_a_token(teams_only, microsoft):
