@@ -27,6 +27,7 @@ from adapters.slack.notifier import Reachability, SlackNotifier, vendor_logger, 
 from adapters.slack.token_check import TokenCheck, iso_time
 from adapters.slack.redelivery import SeenEvents
 from adapters.slack.respond import ListenerGroup
+from adapters.slack.shapes import envelope_problem
 from flows.app import Flows
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,17 @@ class SlackAdapter:
     async def handle(self, request: web.Request) -> web.Response:
         """Translate an aiohttp request for bolt; a body bolt cannot parse gets 400 (401 if unsigned)."""
         raw = await request.read()
+        signed = self._verifier is not None and self._verifier.is_valid_request(raw, dict(request.headers))
         try:
             bolt_request = await to_bolt_request(request)
         except Exception as problem:  # bad JSON, bad encoding, wrong shapes: never a 500
-            signed = self._verifier is not None and self._verifier.is_valid_request(raw, dict(request.headers))
             log.warning("unreadable Slack request (%s): %s", "signed" if signed else "unsigned", type(problem).__name__)
             return web.Response(status=400 if signed else 401)
+        if signed:  # unsigned requests are bolt's to refuse (401); shapes are checked only when signed
+            problem = envelope_problem(bolt_request.body)
+            if problem:
+                log.warning("malformed Slack payload: %s", problem)
+                return web.Response(status=400)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start(self) -> None:

@@ -208,7 +208,7 @@ def button_click(body: Mapping[str, Any]) -> ButtonClick:
 
 def numeric_id(value: str, what: str = "an incident id") -> int:
     """Read the record id a button carries (incident, follow-up: decimal digits)."""
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:  # "²" and "１" are digits to str.isdigit
         raise MalformedPayload(f"the button value must be {what}")
     return int(value)
 

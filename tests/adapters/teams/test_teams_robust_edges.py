@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from teams_harness import payload
+from tests.adapters.teams.teams_harness import payload
 
 INVOKES = ["teams_invoke_adaptive_card_acknowledge", "teams_invoke_task_fetch_report",
            "teams_invoke_task_submit_report", "teams_invoke_adaptive_card_snooze",
