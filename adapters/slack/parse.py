@@ -164,7 +164,7 @@ def element_value(element: Mapping[str, Any]) -> RawValue:
         moment = element.get("selected_date_time")
         if moment is None:
             return None
-        if not isinstance(moment, (int, str)) or not str(moment).isdigit():
+        if not isinstance(moment, (int, str)) or not (str(moment).isascii() and str(moment).isdigit()):
             raise MalformedPayload("selected_date_time must be unix seconds")
         return str(int(moment))
     if kind in ("multi_static_select", "multi_external_select"):

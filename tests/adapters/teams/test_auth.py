@@ -150,7 +150,7 @@ async def test_wrong_content_type_and_broken_json(teams_only, microsoft):
 
 
 async def test_an_unauthenticated_large_body_is_refused_without_being_parsed(teams_only, microsoft, monkeypatch):
-    from adapters.teams import Activity
+    from botbuilder.schema import Activity
 
     parsed = []
     monkeypatch.setattr(Activity, "deserialize", lambda self, data: parsed.append(1))  # vendor SDK edge
