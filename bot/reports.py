@@ -40,7 +40,8 @@ async def monthly_report(settings: Settings, policy: Policy, month: Month, unit_
     """Build and render one month's report, and audit the export (who, what, which period)."""
     from adapters.documents import FontMissing, render
 
-    async with _database(settings, need_secret=include_sensitive) as database:
+    # Always keyed: the report checks the audit chain and the export itself is audited (HMAC chain).
+    async with _database(settings, need_secret=True) as database:
         async with database.transaction() as tx:
             records = await read_records(SqlReports(tx.session, database.sealer), policy, month, unit_id,
                                          include_sensitive=include_sensitive)

@@ -154,11 +154,12 @@ class Incident(IncidentDraft):
     status: IncidentStatus = IncidentStatus.OPEN
     created_at: datetime | None = None
     acknowledged_at: datetime | None = None
-    acknowledged_by: str = ""
+    acknowledged_by: str = ""  # display name, for showing
     snapshot: EscalationSnapshot | None = None
     # The customer's earlier cases and the measures against them, as the alert showed them
     # (flows.reports.customers.CustomerMatch); None when the report named no customer.
     customer: CustomerMatch | None = None
+    acknowledged_by_id: str = ""  # "platform:user id" of who acknowledged (names are not unique)
 
     @property
     def ack_deadline(self) -> datetime | None:
@@ -325,7 +326,8 @@ class FollowUp:
     reminded: int = 0  # reminders sent so far (the next reminder's dedupe sequence)
     escalated_at: datetime | None = None
     snoozed_until: datetime | None = None
-    recorded_by: str = ""
+    recorded_by: str = ""  # display name, for showing
+    recorded_by_id: str = ""  # "platform:user id" of who recorded it
     recorded_at: datetime | None = None
     record: dict = field(default_factory=dict)
     sensitive: dict = field(default_factory=dict)

@@ -27,6 +27,7 @@ from flows.model import (
     IncidentDraft,
     Platform,
     ReportLink,
+    RiskLevel,
     Timer,
     TimerKind,
 )
@@ -88,8 +89,12 @@ class IncidentRepository(Protocol):
 
     async def get(self, incident_id: int) -> Incident | None: ...
 
-    async def acknowledge(self, incident_id: int, actor: str, at: datetime) -> bool:
-        """Mark acknowledged if still open; False when someone already did (double click)."""
+    async def acknowledge(self, incident_id: int, actor: str, at: datetime, actor_id: str = "") -> bool:
+        """Mark acknowledged (display name, "platform:user id") if still open; False when someone already did."""
+        ...
+
+    async def set_level(self, incident_id: int, level: RiskLevel, snapshot: EscalationSnapshot) -> None:
+        """Store a re-classified level and the chain snapshot grown with the roles it adds."""
         ...
 
     async def complete(self, incident_id: int, changes: dict) -> None:
@@ -192,7 +197,8 @@ class FollowUps(Protocol):
         """Store reminded, escalated_at and snoozed_until."""
         ...
 
-    async def record(self, follow_up_id: int, actor: str, at: datetime, record: dict, sensitive: dict) -> bool:
+    async def record(self, follow_up_id: int, actor: str, at: datetime, record: dict, sensitive: dict,
+                     actor_id: str = "") -> bool:
         """Close it with its record if still open; False when someone else recorded it first."""
         ...
 
@@ -273,6 +279,10 @@ class Secrets(Protocol):
     def seal(self, text: str) -> str: ...
 
     def open(self, token: str) -> str: ...
+
+    def digest(self, text: str) -> str:
+        """A keyed digest (HMAC): for look-ups and dedupe keys, never a plain hash of a name or id."""
+        ...
 
 
 class Transaction(Protocol):

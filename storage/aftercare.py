@@ -45,11 +45,12 @@ class SqlFollowUps:
         await self._session.execute(update(FollowUpRow).where(FollowUpRow.id == follow_up.id).values(
             reminded=follow_up.reminded, escalated_at=follow_up.escalated_at, snoozed_until=follow_up.snoozed_until))
 
-    async def record(self, follow_up_id: int, actor: str, at: datetime, record: dict, sensitive: dict) -> bool:
+    async def record(self, follow_up_id: int, actor: str, at: datetime, record: dict, sensitive: dict,
+                     actor_id: str = "") -> bool:
         result = await self._session.execute(
             update(FollowUpRow)
             .where(FollowUpRow.id == follow_up_id, FollowUpRow.status == FollowUpStatus.OPEN.value)
-            .values(status=FollowUpStatus.DONE.value, recorded_by=actor, recorded_at=at,
+            .values(status=FollowUpStatus.DONE.value, recorded_by=actor, recorded_by_id=actor_id, recorded_at=at,
                     record=json.dumps(record, ensure_ascii=False),
                     sensitive_enc=self._sealer.seal(json.dumps(sensitive, ensure_ascii=False)) if sensitive else ""))
         return result.rowcount == 1
@@ -66,6 +67,6 @@ class SqlFollowUps:
             incident_id=row.incident_id, kind=row.kind, role=Role(row.role), due_at=row.due_at,
             remind_every=timedelta(seconds=row.remind_every_s), escalate_after=timedelta(seconds=row.escalate_after_s),
             escalate_to=Role(row.escalate_to), id=row.id, status=FollowUpStatus(row.status), reminded=row.reminded,
-            escalated_at=row.escalated_at, snoozed_until=row.snoozed_until, recorded_by=row.recorded_by,
+            escalated_at=row.escalated_at, snoozed_until=row.snoozed_until, recorded_by=row.recorded_by, recorded_by_id=row.recorded_by_id,
             recorded_at=row.recorded_at, record=json.loads(row.record),
             sensitive=json.loads(self._sealer.open(row.sensitive_enc)) if row.sensitive_enc else {})

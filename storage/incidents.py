@@ -70,11 +70,12 @@ class SqlIncidents:
         incident.customer = await SqlCustomers(self._session, self._sealer).of_incident(incident_id)
         return incident
 
-    async def acknowledge(self, incident_id: int, actor: str, at: datetime) -> bool:
+    async def acknowledge(self, incident_id: int, actor: str, at: datetime, actor_id: str = "") -> bool:
         result = await self._session.execute(
             update(IncidentRow)
             .where(IncidentRow.id == incident_id, IncidentRow.status == IncidentStatus.OPEN.value)
-            .values(status=IncidentStatus.ACKNOWLEDGED.value, acknowledged_at=at, acknowledged_by=actor)
+            .values(status=IncidentStatus.ACKNOWLEDGED.value, acknowledged_at=at, acknowledged_by=actor,
+                    acknowledged_by_id=actor_id)
         )
         return result.rowcount == 1
 
@@ -84,6 +85,10 @@ class SqlIncidents:
             .where(IncidentRow.id == incident_id, IncidentRow.status != IncidentStatus.CLOSED.value)
             .values(status=IncidentStatus.CLOSED.value))
         return result.rowcount == 1
+
+    async def set_level(self, incident_id: int, level: RiskLevel, snapshot: EscalationSnapshot) -> None:
+        await self._session.execute(update(IncidentRow).where(IncidentRow.id == incident_id).values(
+            level=int(level), snapshot=json.dumps(snapshot_to_dict(snapshot))))
 
     async def complete(self, incident_id: int, changes: dict) -> None:
         """Fill in optional fields given later (lists as JSON, the sensitive one sealed)."""
@@ -123,6 +128,7 @@ class SqlIncidents:
             prevention=row.prevention, feelings_support=self._sealer.open(row.feelings_support_enc) if include_sensitive else "",
             is_sos=row.is_sos, sos_of=row.sos_of, status=IncidentStatus(row.status), created_at=row.created_at,
             acknowledged_at=row.acknowledged_at, acknowledged_by=row.acknowledged_by,
+            acknowledged_by_id=row.acknowledged_by_id,
             snapshot=snapshot_from_dict(json.loads(row.snapshot)) if row.snapshot != "{}" else None,
         )
 

@@ -104,7 +104,7 @@ class SqlReports:
         """Verify the audit log's hash chain and say what was checked."""
         count, first, last = (await self._session.exec(
             select(func.count(AuditRow.id), func.min(AuditRow.at), func.max(AuditRow.at)))).one()
-        broken = await SqlAudit(self._session).verify_chain()
+        broken = await SqlAudit(self._session, self._sealer).verify_chain()  # keyed: needs the key
         return AuditCheck(entries=count or 0, first_at=_aware(first), last_at=_aware(last), broken_at=broken)
 
     async def repeat_customers(self, since: datetime, until: datetime, *,

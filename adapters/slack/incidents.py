@@ -64,13 +64,16 @@ class IncidentRoutes(ListenerGroup):
         incident_id = parse.incident_id(click.value)
         await ack()
         try:
-            outcome = await self._flows.incidents.acknowledge(incident_id, click.actor, locale=self.locale)
+            outcome = await self._flows.incidents.acknowledge(incident_id, click.actor, where=click.channel_id,
+                                                              locale=self.locale)
         except Exception as error:  # the alert keeps escalating; the manager must know the click did not count
             log.error("acknowledgement of incident %s failed: %s", incident_id, failure(error))
             await respond.to_clicker(client, click, self.went_wrong())
             return
         if outcome is None:
             await respond.to_clicker(client, click, views.answer_message(self._flows.incidents.unknown_alert(self.locale)))
+        elif outcome.refused:  # only the clicker sees it; nothing changed
+            await respond.to_clicker(client, click, views.answer_message(outcome.card))
         elif outcome.notice is not None:  # somebody acknowledged first: who, and when
             await respond.to_clicker(client, click, views.answer_message(outcome.notice))
 

@@ -53,21 +53,25 @@ class IncidentRoutes:
     async def acknowledge(self, turn_context: TurnContext, turn: parse.Turn,
                           value: str) -> AdaptiveCardInvokeResponse:
         """Acknowledge: return the alert as everyone must now see it (the outbox updates the copies)."""
-        outcome = await self._incidents.acknowledge(_incident_id(value), turn.actor, locale=turn.locale)
+        outcome = await self._incidents.acknowledge(_incident_id(value), turn.actor, where=turn.conversation.key,
+                                                    locale=turn.locale)
         if outcome is None:
             return activities.card_notice(self._incidents.unknown_alert(turn.locale).title)
+        if outcome.refused:  # a message to the clicker only; the card stays as it is
+            return activities.card_notice_of(outcome.card)
         # Acknowledged before (outcome.notice): the updated card itself shows by whom and when.
         return activities.card_update(outcome.card)
 
     async def refresh(self, turn_context: TurnContext, turn: parse.Turn, value: str) -> AdaptiveCardInvokeResponse:
         """The card's refresh: show the alert as it is now."""
-        card = await self._incidents.alert_card(_incident_id(value), locale=turn.locale)
+        card = await self._incidents.alert_card(_incident_id(value), turn.actor, where=turn.conversation.key,
+                                                locale=turn.locale)
         if card is None:
             return activities.card_notice(self._incidents.unknown_alert(turn.locale).title)
         return activities.card_update(card)
 
 
 def _incident_id(value: str) -> int:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise MalformedActivity(f"alert action without a numeric incident id: {value[:40]!r}")
     return int(value)

@@ -1,7 +1,6 @@
 """The affected employee's private check-in: asked 72 hours after the incident, answered to HR only."""
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
 from flows.aftercare import messages as cards
@@ -62,7 +61,7 @@ async def pass_answer(store: Store, policy: Policy, now: datetime, value: str, a
         if incident is None or incident.reporter.key != actor.key:
             return notice_card(t("checkin.unknown"), tone=Tone.WARNING), False
         card = cards.checkin_answer_card(incident, choice, note, policy, Translator(policy.locale))
-        digest = hashlib.sha256(note.encode()).hexdigest()[:12]
+        digest = tx.secrets.digest("checkin-note:" + note)[:12]  # keyed: the note may name someone
         await to_hr(tx, policy, incident, card, f"checkin:{incident.id}:{choice}:{digest}", now)
         await tx.audit.add(AuditEvent(now, "checkin_answered", actor=actor.key, incident_id=incident.id,
                                       detail="answer sent to hr"))

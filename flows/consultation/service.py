@@ -7,6 +7,8 @@ that the dispatcher opens only at send time.
 """
 from __future__ import annotations
 
+import uuid
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -114,8 +116,8 @@ class ConsultationFlows:
     async def start_new(self, actor: Actor, value: str = "", *, locale: str | None, request_key: str = "") -> Card:
         """CONSULT_NEW (value: unit id): open another case; the next DMs go to it."""
         t = self._t(locale)
-        key = f"consult-new:{request_digest(request_key)}"
         async with self._store.transaction() as tx:
+            key = f"consult-new:{request_digest(tx.secrets, request_key)}"
             known = await tx.requests.seen(key) if request_key else None
             consultation = await tx.consultations.get(known) if known is not None else None
             if consultation is not None and not await tx.consultation_links.is_owner(consultation.id, actor):
@@ -173,7 +175,7 @@ class ConsultationFlows:
             await tx.consultations.save(consultation)
             await to_desk(tx, self.policy, consultation, cards.desk_notice_card(consultation, "revealed", self.policy,
                                                                          desk_translator(self.policy)),
-                                f"revealed:{request_digest(consultation.revealed_name)}", now)
+                                f"revealed:{uuid.uuid4().hex}", now)  # nothing derived from the name
             await tx.audit.add(AuditEvent(now, "consultation_name_given", actor=ANONYMOUS,
                                           detail=f"{consultation.code}: name given to the desk with consent"))
         self._wake()
@@ -209,7 +211,7 @@ class ConsultationFlows:
             await tx.outbox.add(Delivery(
                 kind=DeliveryKind.PRIVATE, target=Target(consultation.platform, sealed_address(consultation.id)),
                 payload=PrivatePayload(sealed(tx.secrets, card), consultation_id=consultation.id), next_attempt_at=now,
-                dedupe_key=f"consult:{consultation.id}:out:{request_digest(request_key)}"))
+                dedupe_key=f"consult:{consultation.id}:out:{request_digest(tx.secrets, request_key)}"))
             if consultation.first_reply_at is None:
                 consultation.first_reply_at = now
                 await tx.consultations.save(consultation)
@@ -254,6 +256,6 @@ class ConsultationFlows:
             await tx.timers.add(Timer(TimerKind.CONSULTATION, now + self.policy.consultation.first_reply_within,
                                       ref_id=consultation.id))
         card = cards.relay_card(consultation, body, self.policy, desk_translator(self.policy))
-        await to_desk(tx, self.policy, consultation, card, f"in:{request_digest(request_key)}", now)
+        await to_desk(tx, self.policy, consultation, card, f"in:{request_digest(tx.secrets, request_key)}", now)
         await touch(tx, self.policy, consultation, now)
         await tx.audit.add(AuditEvent(now, "consultation_message", actor=ANONYMOUS, detail=consultation.code))

@@ -10,6 +10,7 @@ from datetime import datetime
 from flows.model import (
     AlertPayload,
     AlertUpdatePayload,
+    Actor,
     AuditEvent,
     ChainStep,
     Delivery,
@@ -84,18 +85,23 @@ async def on_delivery_failed(tx: Transaction, incident: Incident, delivery: Deli
         await on_ack_deadline(tx, incident, Timer(TimerKind.ACK_DEADLINE, now, seq=-1), now, reason="delivery_failed")
 
 
-async def acknowledge(tx: Transaction, incident: Incident, actor: str, now: datetime) -> bool:
-    """Record the first acknowledgement, stop every further ping, refresh posted alerts."""
-    if not await tx.incidents.acknowledge(incident.id, actor, now):
+async def acknowledge(tx: Transaction, incident: Incident, actor: Actor, now: datetime) -> bool:
+    """Record the first acknowledgement (who: user id and name), stop every ping, refresh posted alerts."""
+    if not await tx.incidents.acknowledge(incident.id, actor.name or actor.user_id, now, actor_id=actor.key):
         return False
     await tx.timers.cancel(incident_id=incident.id, kinds=(TimerKind.ACK_DEADLINE,))
-    await tx.audit.add(AuditEvent(now, "acknowledged", actor=actor, incident_id=incident.id))
+    await tx.audit.add(AuditEvent(now, "acknowledged", actor=actor.key, actor_name=actor.name, incident_id=incident.id))
+    await refresh_alerts(tx, incident, now, "update")
+    return True
+
+
+async def refresh_alerts(tx: Transaction, incident: Incident, now: datetime, key: str) -> None:
+    """Replace every posted copy of the alert with how it looks now (acknowledged, new level)."""
     for sent in await tx.outbox.sent_for_incident(incident.id):
         if sent.kind in ALERT_KINDS and sent.message_ref:
             await tx.outbox.add(Delivery(
                 kind=DeliveryKind.ALERT_UPDATE, target=sent.target, incident_id=incident.id, role=sent.role,
-                payload=AlertUpdatePayload(sent.message_ref), dedupe_key=f"update:{sent.id}", next_attempt_at=now))
-    return True
+                payload=AlertUpdatePayload(sent.message_ref), dedupe_key=f"{key}:{sent.id}", next_attempt_at=now))
 
 
 async def _no_targets(tx: Transaction, incident: Incident, now: datetime, roles: tuple[Role, ...]) -> None:

@@ -113,3 +113,13 @@ def confirmation_card(incident: Incident, policy: Policy, t: Translator, *, noti
 def unknown_command_card(t: Translator) -> Card:
     return Card(title=t("unknown.title"), lines=(t("help.commands"),),
                 actions=(CardAction(ActionId.OPEN_REPORT, t("action.report"), ""),))
+
+
+def acknowledged_notice(incident: Incident, policy: Policy, t: Translator) -> Card:
+    """Tell the reporter privately that help is coming: who acknowledged, and when."""
+    when = local_time(incident.acknowledged_at, policy.timezone)
+    lines = [t("ack.reporter.line", who=incident.acknowledged_by or "-", at=when)]
+    if incident.level >= RiskLevel.L3:
+        lines.append(t("ack.reporter.safety"))
+    return Card(title=t("ack.reporter.title", case=incident.case_no), lines=tuple(lines), tone=Tone.GOOD,
+                summary=lines[0])

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flows import access
 from flows.cards import Card, Tone, notice_card
 from flows.deps import Dependencies
 from flows.forms import FormSpec, RawValues, validate
@@ -68,6 +69,7 @@ class AckOutcome:
     first: bool  # False when somebody had already acknowledged (double click, second manager)
     incident: Incident
     notice: Card | None = None  # for the clicker when not first: who acknowledged it, and when
+    refused: bool = False  # `card` is then the private refusal to show the clicker only
 
 
 class IncidentFlows:
@@ -168,16 +170,31 @@ class IncidentFlows:
         return sos_card(incident, self.policy, t)
 
     # -- acknowledging ---------------------------------------------------------------------
-    async def acknowledge(self, incident_id: int, actor: Actor, *, locale: str | None = None) -> AckOutcome | None:
-        """Acknowledge an alert; a second click (or a second manager) changes nothing."""
+    async def acknowledge(self, incident_id: int, actor: Actor, *, where: str = "",
+                          locale: str | None = None) -> AckOutcome | None:
+        """Acknowledge an alert from `where`; a second click (or a second manager) changes nothing.
+
+        Only the people the incident's chain reaches may (flows.access); the reporter is told
+        privately who acknowledged and when.
+        """
         t = self._t(locale)
         now = self._clock.now()
         async with self._store.transaction() as tx:
             incident = await tx.incidents.get(incident_id)
             if incident is None:
                 return None
-            first = await escalation.acknowledge(tx, incident, actor.name or actor.user_id, now)
+            why = await access.incident_refusal(tx, self.policy, incident, actor, where)
+            if why is not None:
+                card = await access.refuse(tx, t, actor, "acknowledge", incident.case_no, why, now,
+                                           incident_id=incident.id)
+                return AckOutcome(card=card, first=False, incident=incident, refused=True)
+            first = await escalation.acknowledge(tx, incident, actor, now)
             incident = await tx.incidents.get(incident_id)
+            if first:
+                reporter_t = Translator(self.policy.locale)
+                await self._send_private(tx, incident.reporter,
+                                         messages.acknowledged_notice(incident, self.policy, reporter_t),
+                                         f"acknowledged:{incident.id}")
         if first:
             self._wake()
         card = messages.alert_card(incident, self.policy, t, deadline=None)
@@ -189,13 +206,19 @@ class IncidentFlows:
         """The answer to a button of an alert whose incident is gone (or never was)."""
         return notice_card(self._t(locale)("ack.unknown"), tone=Tone.WARNING)
 
-    async def alert_card(self, incident_id: int, *, locale: str | None = None) -> Card | None:
-        """Return an alert as it looks now (Teams card refresh); None for an unknown id."""
+    async def alert_card(self, incident_id: int, actor: Actor, *, where: str = "",
+                         locale: str | None = None) -> Card | None:
+        """Return an alert as it looks now (Teams card refresh) for whom may see it; None for an unknown id."""
+        t = self._t(locale)
         async with self._store.transaction() as tx:
             incident = await tx.incidents.get(incident_id)
-        if incident is None:
-            return None
-        return messages.alert_card(incident, self.policy, self._t(locale), deadline=incident.ack_deadline)
+            if incident is None:
+                return None
+            why = await access.incident_refusal(tx, self.policy, incident, actor, where)
+            if why is not None:
+                return await access.refuse(tx, t, actor, "view", incident.case_no, why, self._clock.now(),
+                                           incident_id=incident.id)
+        return messages.alert_card(incident, self.policy, t, deadline=incident.ack_deadline)
 
     # -- configuration in chat -------------------------------------------------------------
     async def bind_target(self, actor: Actor, role: str, address: str, *, unit_id: str | None = None,
@@ -203,6 +226,9 @@ class IncidentFlows:
         """Bind this channel to a role (admins only), e.g. Teams `bind hr`."""
         t = self._t(locale)
         if not self.policy.is_admin(actor.platform, actor.user_id):
+            async with self._store.transaction() as tx:
+                await access.refuse(tx, t, actor, "bind", role.strip()[:40] or "-", access.Refusal.NOT_ADMIN,
+                                    self._clock.now())
             return notice_card(t("bind.not_admin"), tone=Tone.WARNING)
         try:
             parsed = Role(role.strip().lower())

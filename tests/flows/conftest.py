@@ -45,6 +45,11 @@ class World:
         await self.settle()
 
 
+def alert_channel(incident) -> str:
+    """The first conversation an incident was alerted to: where a manager's click comes from."""
+    return incident.snapshot.first[0].target.address
+
+
 @pytest.fixture
 async def world(tmp_path):
     w = World(tmp_path)

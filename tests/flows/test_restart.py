@@ -1,6 +1,6 @@
 """A restart loses nothing: what fell due while the bot was down fires once after it starts."""
 from flows.model import Actor, Platform
-from tests.flows.conftest import World
+from tests.flows.conftest import World, alert_channel
 from tests.flows.incidents.test_reporting import form
 
 
@@ -17,7 +17,8 @@ async def test_a_deadline_that_fell_due_while_down_fires_once_after_start(tmp_pa
     await after.settle()
     assert len(after.notifier.to("C0DIVISION")) == 1  # once, not once per missed period
     assert len(after.notifier.to("C1MANAGER")) == 1
-    await after.flows.incidents.acknowledge(out.incident.id, Actor(Platform.SLACK, "U2", "佐藤"))
+    await after.flows.incidents.acknowledge(out.incident.id, Actor(Platform.SLACK, "U2", "佐藤"),
+                                            where=alert_channel(out.incident))
     await after.later(hours=1)
     assert len(after.notifier.to("C0DIVISION")) == 1
     await after.store.close()

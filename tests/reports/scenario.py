@@ -11,6 +11,8 @@ October has one L2 report (the previous month of the trend).
 """
 from __future__ import annotations
 
+from tests.flows.conftest import alert_channel
+
 from datetime import datetime, timezone
 
 from flows.model import Actor, Platform
@@ -51,18 +53,18 @@ async def november(world) -> dict:
     world.clock._now = utc(2026, 10, 10, 1, 0)
     october = await submit(world, "oct", description="電話で罵倒")
     world.clock.advance(minutes=6)
-    await world.flows.incidents.acknowledge(october.id, MANAGER)
+    await world.flows.incidents.acknowledge(october.id, MANAGER, where=alert_channel(october))
 
     await at(world, utc(2026, 11, 3, 1, 0))
     k1 = await submit(world, "k1", duration_minutes="45", types=["verbal_abuse", "restraint"])
     world.clock.advance(minutes=4)
-    await world.flows.incidents.acknowledge(k1.id, MANAGER)
+    await world.flows.incidents.acknowledge(k1.id, MANAGER, where=alert_channel(k1))
 
     await at(world, utc(2026, 11, 5, 2, 0))
     k2 = await submit(world, "k2", unit="honsha", channel="face_to_face", behaviours=["threat"],
                       types=["intimidation"], description="「ただじゃおかない」と発言")
     await at(world, utc(2026, 11, 5, 2, 20))
-    await world.flows.incidents.acknowledge(k2.id, MANAGER)
+    await world.flows.incidents.acknowledge(k2.id, MANAGER, where=alert_channel(k2))
 
     await at(world, utc(2026, 11, 5, 4, 0))
     await world.flows.aftercare.record(await follow_up_id(world, k1, "hearing"), HR, HEARING, locale="ja",
@@ -72,13 +74,13 @@ async def november(world) -> dict:
     k3 = await submit(world, "k3", channel="email_chat", behaviours=["rough_tone"], duration_minutes="10",
                       description="メールで語気の荒い要求")
     await at(world, utc(2026, 11, 10, 3, 30))
-    await world.flows.incidents.acknowledge(k3.id, MANAGER)
+    await world.flows.incidents.acknowledge(k3.id, MANAGER, where=alert_channel(k3))
 
     await at(world, utc(2026, 11, 12, 5, 0))
     k4 = await submit(world, "k4", unit="honsha", channel="face_to_face", danger="danger_now", behaviours=["violence"],
                       types=["violence"], description="カウンター越しに物を投げた")
     world.clock.advance(minutes=2)
-    await world.flows.incidents.acknowledge(k4.id, MANAGER)
+    await world.flows.incidents.acknowledge(k4.id, MANAGER, where=alert_channel(k4))
 
     await at(world, utc(2026, 11, 18, 1, 0))  # the review of K1 was due on 11-17 01:00: a day late
     await world.flows.aftercare.record(await follow_up_id(world, k1, "review"), HR, REVIEW, locale="ja",

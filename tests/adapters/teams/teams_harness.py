@@ -111,3 +111,22 @@ def button(card: dict, verb_or_action: str) -> dict:
     """The button of a rendered card for a neutral action id (dialog button or Action.Execute)."""
     return next(a for a in card.get("actions", ())
                 if a.get("verb") == f"kasuhara.{verb_or_action}" or a["data"].get("kasuharaAction") == verb_or_action)
+
+
+MANAGER_AAD = "0a1b2c3d-0000-4000-8000-00000000beef"  # not the reporter of the captured payloads
+
+
+def clicked_in(activity: dict, channel: str = ALERT_CHANNEL, *, aad: str = MANAGER_AAD, name: str = "Rido") -> dict:
+    """The activity as Teams sends it for a click on a card posted in `channel`, by another person.
+
+    The captured invokes come from the reporter's own personal chat; an alert is clicked in the
+    channel it was posted to (a thread of that channel). Names are not unique: the default
+    manager has the reporter's display name and another Entra id.
+    """
+    tenant = activity["conversation"].get("tenantId")
+    activity["conversation"] = {"id": f"{channel};messageid=1769999999999", "conversationType": "channel",
+                                "isGroup": True, "tenantId": tenant}
+    activity["channelData"] = {**activity.get("channelData", {}), "channel": {"id": channel},
+                               "teamsChannelId": channel}
+    activity["from"] = {"id": f"29:{aad}", "name": name, "aadObjectId": aad}
+    return activity

@@ -8,6 +8,7 @@ from tests.adapters.teams.teams_cards_check import card_problems, inputs, walk
 from tests.adapters.teams.teams_harness import (
     ALERT_CHANNEL,
     HR_CHANNEL,
+    clicked_in,
     audit_actions,
     button,
     dialog_card,
@@ -32,7 +33,7 @@ async def reported_and_72_hours_later(world):
     await install_in_team(world, HR_CHANNEL)
     assert (await world.bot.send(payload("teams_invoke_task_submit_report", world.microsoft.service_url)))[0] == 200
     [incident] = await incidents(world)
-    ack = payload("teams_invoke_adaptive_card_acknowledge", world.microsoft.service_url)
+    ack = clicked_in(payload("teams_invoke_adaptive_card_acknowledge", world.microsoft.service_url))
     ack["value"]["action"]["data"]["incidentId"] = str(incident.id)
     await world.bot.send(ack)
     await world.drain()

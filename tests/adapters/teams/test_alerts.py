@@ -1,7 +1,9 @@
 """Proactive alerts in Teams: post, acknowledge (Action.Execute), update, failures."""
 from __future__ import annotations
 
-from tests.adapters.teams.teams_harness import ADMIN_AAD, ALERT_CHANNEL, audit_actions, incidents, install_in_team, payload, posts_to
+from tests.adapters.teams.teams_harness import (
+    ADMIN_AAD, ALERT_CHANNEL, audit_actions, clicked_in, incidents, install_in_team, payload, posts_to,
+)
 from flows.model import Platform
 from tests.adapters.teams.teams_cards_check import card_problems
 
@@ -25,7 +27,7 @@ async def alerted(world) -> tuple[object, object]:
 
 
 async def acknowledge(world, incident_id: int, **changes) -> tuple[int, dict]:
-    activity = payload("teams_invoke_adaptive_card_acknowledge", world.microsoft.service_url, **changes)
+    activity = clicked_in(payload("teams_invoke_adaptive_card_acknowledge", world.microsoft.service_url, **changes))
     activity["value"]["action"]["data"]["incidentId"] = str(incident_id)
     return await world.bot.send(activity)
 
@@ -137,7 +139,7 @@ async def test_someone_else_cannot_bind(world):
 
 
 async def refresh(world, incident_id: str) -> tuple[int, dict]:
-    activity = payload("teams_invoke_adaptive_card_acknowledge", world.microsoft.service_url)
+    activity = clicked_in(payload("teams_invoke_adaptive_card_acknowledge", world.microsoft.service_url))
     activity["value"] = {"action": {"type": "Action.Execute", "verb": "kasuhara.refresh",
                                     "data": {"incidentId": incident_id}}, "trigger": "automatic"}
     return await world.bot.send(activity)

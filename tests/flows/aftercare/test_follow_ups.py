@@ -5,7 +5,7 @@ from flows.cards import ActionId, Card
 from flows.aftercare.forms import FORM_ID
 from flows.forms import FormSpec
 from flows.model import Actor, FollowUpStatus, IncidentStatus, Platform
-from tests.flows.conftest import World
+from tests.flows.conftest import World, alert_channel
 from tests.flows.incidents.test_reporting import MANAGER, REPORTER, form, report
 from tests.storage.test_anonymity import dump
 
@@ -29,7 +29,7 @@ def action_value(card, action_id):
 
 async def acknowledged_report(world, **overrides):
     incident = await report(world, **overrides)
-    await world.flows.incidents.acknowledge(incident.id, MANAGER)
+    await world.flows.incidents.acknowledge(incident.id, MANAGER, where=alert_channel(incident))
     await world.settle()
     return incident
 
@@ -105,7 +105,7 @@ async def test_a_report_made_after_the_deadline_is_followed_up_at_once(world):
     four_days_ago = str(int(world.clock.now().timestamp()) - 4 * 86400)
     await acknowledged_report(world, occurred_at=four_days_ago)
     assert len(follow_up_cards(world, "C0HR")) == 1  # the hearing, now; the review later
-    assert len(world.notifier.to("U0REPORTER", op="private")) == 2  # confirmation + check-in
+    assert len(world.notifier.to("U0REPORTER", op="private")) == 3  # confirmation, "help is coming", check-in
 
 
 async def test_an_unrecorded_follow_up_is_reminded_daily_and_escalated_to_the_division_head(world):
@@ -190,7 +190,7 @@ async def test_the_check_in_reaches_the_employee_privately_and_the_answer_only_h
     assert all("少し休みたい" not in str(s.card) for s in world.notifier.sent if s.address != "C0HR")
     assert {s.address for s in world.notifier.sent} == before | {"C0HR"}
     await world.later(days=1)
-    assert len(world.notifier.to("U0REPORTER", op="private")) == 2  # one confirmation, one check-in
+    assert len(world.notifier.to("U0REPORTER", op="private")) == 3  # confirmation, "help is coming", check-in
 
 
 async def test_l3_gets_a_first_meeting_reminder_and_the_physician_interview_offered(world):
@@ -209,7 +209,7 @@ async def test_l3_gets_a_first_meeting_reminder_and_the_physician_interview_offe
 async def test_a_reminder_due_while_the_bot_was_down_is_sent_once_after_restart(tmp_path):
     before = World(tmp_path)
     out = await before.flows.incidents.submit_report(REPORTER, form(before), locale="ja", request_key="k")
-    await before.flows.incidents.acknowledge(out.incident.id, MANAGER)
+    await before.flows.incidents.acknowledge(out.incident.id, MANAGER, where=alert_channel(out.incident))
     await before.settle()
     await before.store.close()  # down for four days
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from bot.policy_file import load_policy
 from flows.model import Actor, IncidentStatus, Platform, RiskLevel
 from flows.ports import DeliveryError
+from tests.flows.conftest import alert_channel
 
 REPORTER = Actor(Platform.SLACK, "U0REPORTER", "山田")
 MANAGER = Actor(Platform.SLACK, "U0MANAGER", "佐藤")
@@ -106,7 +107,7 @@ async def test_without_repeat_every_the_reminders_repeat_every_ack_within(world)
 async def test_acknowledging_stops_every_further_ping_and_updates_posted_alerts(world):
     incident = await report(world)
     await world.later(minutes=15)  # escalated once: two alerts to the manager, one to the division
-    outcome = await world.flows.incidents.acknowledge(incident.id, MANAGER)
+    outcome = await world.flows.incidents.acknowledge(incident.id, MANAGER, where=alert_channel(incident))
     assert outcome.first and outcome.incident.status is IncidentStatus.ACKNOWLEDGED
     assert any("佐藤" in line for line in outcome.card.lines) and outcome.card.actions == ()
     await world.settle()
@@ -119,8 +120,9 @@ async def test_acknowledging_stops_every_further_ping_and_updates_posted_alerts(
 
 async def test_a_double_click_records_one_acknowledgement(world):
     incident = await report(world)
-    first = await world.flows.incidents.acknowledge(incident.id, MANAGER)
-    second = await world.flows.incidents.acknowledge(incident.id, Actor(Platform.SLACK, "U9", "田中"))
+    first = await world.flows.incidents.acknowledge(incident.id, MANAGER, where=alert_channel(incident))
+    second = await world.flows.incidents.acknowledge(incident.id, Actor(Platform.SLACK, "U9", "田中"),
+                                                     where=alert_channel(incident))
     assert first.first and not second.first
     assert second.incident.acknowledged_by == "佐藤"
     async with world.store.transaction() as tx:
@@ -143,12 +145,14 @@ async def test_l4_uses_its_own_chain_and_repeats_every_five_minutes(world):
 async def test_every_step_is_recorded_with_time_and_actor(world):
     incident = await report(world)
     await world.later(minutes=15)
-    await world.flows.incidents.acknowledge(incident.id, MANAGER)
+    await world.flows.incidents.acknowledge(incident.id, MANAGER, where=alert_channel(incident))
     async with world.store.transaction() as tx:
         events = await tx.audit.for_incident(incident.id)
         assert await tx.audit.verify_chain() is None
     assert [e.action for e in events] == ["reported", "alerted", "escalated", "acknowledged"]
-    assert events[0].actor == "slack:U0REPORTER" and events[-1].actor == "佐藤"
+    # Who acted: the platform user id (names are not unique), and the display name for showing.
+    assert events[0].actor == "slack:U0REPORTER" and events[-1].actor == "slack:U0MANAGER"
+    assert events[-1].actor_name == "佐藤"
     assert events[2].at - events[0].at == timedelta(minutes=15)
     assert "C0DIVISION" in events[2].detail
 
