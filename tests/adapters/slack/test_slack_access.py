@@ -1,0 +1,109 @@
+"""Slack: only the people an incident reaches can act on it; refusals are private and audited."""
+from __future__ import annotations
+
+import pytest
+
+from flows.model import IncidentStatus
+from tests.adapters.slack.slack_fixtures import (
+    POLICY_YAML,
+    STORE_MANAGERS,
+    as_user,
+    eventually,
+    incidents,
+    open_world,
+    payload,
+    posts_to,
+    submit_valid_report,
+)
+
+BOSS = "U0BOSS0001"  # named in the policy (by user id) as a field manager of store-1
+
+
+async def audit(world, incident_id: int) -> list:
+    async with world.runtime.store.transaction() as tx:
+        return await tx.audit.for_incident(incident_id)
+
+
+async def reported(world):
+    assert (await submit_valid_report(world)).status == 200
+    [incident] = await incidents(world.runtime)
+    await world.runtime.drain()
+    return incident
+
+
+def ack_click(incident_id: int, *, channel: str = STORE_MANAGERS, user: str = "U0MANAGER1", name: str = "suzuki"):
+    body = as_user(payload("slack_block_actions_acknowledge"), user, name)
+    body["actions"][0]["value"] = str(incident_id)
+    body["container"]["channel_id"] = body["channel"]["id"] = channel
+    return body
+
+
+async def refusal_to(world, user: str) -> str:
+    """The ephemeral message the refused person got (and nobody else)."""
+    await world.standin.wait_for("chat.postEphemeral")
+    [notice] = [c for c in world.standin.calls_to("chat.postEphemeral") if c.args["user"] == user]
+    return str(notice.args)
+
+
+async def test_a_manager_in_the_alerted_channel_acknowledges(world):
+    incident = await reported(world)
+    reply = await world.send.interaction(ack_click(incident.id))
+    assert reply.status == 200
+    await eventually(lambda: world.standin.calls_to("chat.update"), runtime=world.runtime)
+    [stored] = await incidents(world.runtime)
+    assert stored.status is IncidentStatus.ACKNOWLEDGED
+    assert stored.acknowledged_by == "suzuki" and stored.acknowledged_by_id == "slack:U0MANAGER1"
+
+
+async def test_a_click_from_a_channel_the_alert_never_reached_is_refused_privately(world):
+    incident = await reported(world)
+    reply = await world.send.interaction(ack_click(incident.id, channel="C0RANDOM", user="U0STRANGER"))
+    assert reply.status == 200
+    assert "通知を受けた担当者だけ" in await refusal_to(world, "U0STRANGER")
+    [stored] = await incidents(world.runtime)
+    assert stored.status is IncidentStatus.OPEN and stored.acknowledged_at is None
+    [refused] = [e for e in await audit(world, incident.id) if e.action == "refused"]
+    assert refused.actor == "slack:U0STRANGER" and "acknowledge" in refused.detail and incident.case_no in refused.detail
+    assert world.standin.calls_to("chat.update") == []
+
+
+async def test_the_reporter_cannot_acknowledge_their_own_alert_even_from_the_alert_channel(world):
+    incident = await reported(world)
+    assert incident.reporter.user_id == "U0REPORTER"
+    reply = await world.send.interaction(ack_click(incident.id, user="U0REPORTER", name="yamada"))
+    assert reply.status == 200
+    assert "ご自身が報告した案件" in await refusal_to(world, "U0REPORTER")
+    [stored] = await incidents(world.runtime)
+    assert stored.status is IncidentStatus.OPEN
+    assert [e.detail for e in await audit(world, incident.id) if e.action == "refused"] == [
+        f"acknowledge {incident.case_no}: own_report"]
+
+
+@pytest.fixture
+async def named_world(tmp_path, standin):
+    policy = POLICY_YAML.replace(f"field_manager: {{slack: [{STORE_MANAGERS}]}}\nescalation",
+                                 f"field_manager: {{slack: [{STORE_MANAGERS}, {BOSS}]}}\nescalation")
+    assert BOSS in policy
+    opened, close = await open_world(tmp_path, standin, policy=policy)
+    yield opened
+    await close()
+
+
+async def test_a_person_the_policy_names_for_a_role_may_acknowledge_from_their_dm(named_world):
+    world = named_world
+    incident = await reported(world)
+    reply = await world.send.interaction(ack_click(incident.id, channel="D0BOSSDM", user=BOSS, name="boss"))
+    assert reply.status == 200
+    await eventually(lambda: world.standin.calls_to("chat.update"), runtime=world.runtime)
+    [stored] = await incidents(world.runtime)
+    assert stored.status is IncidentStatus.ACKNOWLEDGED and stored.acknowledged_by_id == f"slack:{BOSS}"
+
+
+async def test_the_reporter_is_told_privately_who_acknowledged_and_when(world):
+    incident = await reported(world)
+    await world.send.interaction(ack_click(incident.id))
+    await eventually(lambda: len(posts_to(world, "U0REPORTER")) >= 2, runtime=world.runtime)
+    told = str(posts_to(world, "U0REPORTER")[-1].args)
+    assert "suzuki" in told and "確認し、対応しています" in told and incident.case_no in told
+    assert posts_to(world, STORE_MANAGERS)  # the channel got the alert, not this private note
+    assert "確認し、対応しています" not in str([c.args for c in posts_to(world, STORE_MANAGERS)])

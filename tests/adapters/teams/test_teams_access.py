@@ -1,0 +1,110 @@
+"""Teams: only the people an incident reaches can act on it; refusals are private and audited."""
+from __future__ import annotations
+
+from flows.model import IncidentStatus
+from tests.adapters.teams.test_alerts import alerted
+from tests.adapters.teams.teams_harness import (
+    ALERT_CHANNEL,
+    HR_CHANNEL,
+    MANAGER_AAD,
+    clicked_in,
+    incidents,
+    payload,
+    posts_to,
+)
+
+REPORTER_AAD = "c5e99701-2a32-49c1-a660-4629ceeb8c61"  # the person of the captured report submission
+STRANGER_AAD = "5ea5ea5e-0000-4000-8000-000000000666"
+
+
+def click(world, incident_id: int, verb: str = "kasuhara.acknowledge") -> dict:
+    activity = payload("teams_invoke_adaptive_card_acknowledge", world.microsoft.service_url)
+    activity["value"]["action"].update(verb=verb, data={"incidentId": str(incident_id)})
+    return activity
+
+
+def personal_chat_of(activity: dict, aad: str, name: str = "Someone") -> dict:
+    """The click from that person's own personal chat with the bot (a card forwarded or replayed there)."""
+    activity["from"] = {"id": f"29:{aad}", "name": name, "aadObjectId": aad}
+    return activity
+
+
+async def audit(world, incident_id: int) -> list:
+    async with world.runtime.store.transaction() as tx:
+        return await tx.audit.for_incident(incident_id)
+
+
+async def test_a_manager_in_the_alerted_channel_acknowledges_and_is_stored_by_id(world):
+    incident, _ = await alerted(world)
+    status, body = await world.bot.send(clicked_in(click(world, incident.id)))
+    assert status == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+    [stored] = await incidents(world)
+    assert stored.status is IncidentStatus.ACKNOWLEDGED
+    assert stored.acknowledged_by == "Rido" and stored.acknowledged_by_id == f"teams:{MANAGER_AAD}"
+    [event] = [e for e in await audit(world, incident.id) if e.action == "acknowledged"]
+    assert event.actor == f"teams:{MANAGER_AAD}" and event.actor_name == "Rido"
+
+
+async def test_an_unrelated_user_acting_from_their_personal_chat_is_refused(world):
+    incident, _ = await alerted(world)
+    status, body = await world.bot.send(personal_chat_of(click(world, incident.id), STRANGER_AAD))
+    assert status == 200 and body["type"] == "application/vnd.microsoft.activity.message"
+    assert "通知を受けた担当者だけ" in body["value"]
+    [stored] = await incidents(world)
+    assert stored.status is IncidentStatus.OPEN
+    [refused] = [e for e in await audit(world, incident.id) if e.action == "refused"]
+    assert refused.actor == f"teams:{STRANGER_AAD}" and refused.detail == f"acknowledge {incident.case_no}: outside_chain"
+
+
+async def test_a_click_from_another_channel_is_refused(world):
+    incident, _ = await alerted(world)
+    status, body = await world.bot.send(clicked_in(click(world, incident.id), HR_CHANNEL))  # L2: hr was not alerted
+    assert status == 200 and "通知を受けた担当者だけ" in body["value"]
+    assert (await incidents(world))[0].status is IncidentStatus.OPEN
+
+
+async def test_the_reporter_cannot_acknowledge_their_own_alert(world):
+    incident, _ = await alerted(world)
+    own = clicked_in(click(world, incident.id), aad=REPORTER_AAD)
+    status, body = await world.bot.send(own)
+    assert status == 200 and "ご自身が報告した案件" in body["value"]
+    assert (await incidents(world))[0].status is IncidentStatus.OPEN
+
+
+async def test_refreshing_the_card_shows_it_only_to_the_people_it_reaches(world):
+    incident, alert = await alerted(world)
+    status, body = await world.bot.send(clicked_in(click(world, incident.id, "kasuhara.refresh")))
+    assert status == 200 and body["value"] == alert.card
+    status, body = await world.bot.send(personal_chat_of(click(world, incident.id, "kasuhara.refresh"), STRANGER_AAD))
+    assert status == 200
+    shown = str(body["value"])
+    assert incident.description[:10] not in shown and "通知を受けた担当者だけ" in shown
+    assert [e.action for e in await audit(world, incident.id)].count("refused") == 1
+
+
+async def test_the_reporter_is_told_privately_who_acknowledged_and_when(world):
+    incident, _ = await alerted(world)
+    await world.bot.send(clicked_in(click(world, incident.id)))
+    await world.drain()
+    told = [r for r in world.microsoft.sent("POST") if "対応しています" in str(r.body) and incident.case_no in str(r.body)]
+    assert told and all(r.conversation_id != ALERT_CHANNEL for r in told)
+    assert posts_to(world, ALERT_CHANNEL)  # the channel still has only its alert
+
+
+async def test_bind_is_for_admins_by_user_id_and_a_refusal_is_audited(world):
+    from sqlalchemy import text
+
+    from tests.adapters.teams.teams_harness import ADMIN_AAD, install_in_team
+
+    await install_in_team(world)
+    activity = payload("teams_message_channel_mention_bind", world.microsoft.service_url)
+    activity["from"]["aadObjectId"] = STRANGER_AAD  # the admin's display name, another person
+    await world.bot.send(activity)
+    async with world.runtime.store.transaction() as tx:
+        assert await tx.bindings.all() == []
+        rows = (await tx.session.execute(text("SELECT actor, detail FROM audit_events WHERE action = 'refused'"))).all()
+    assert rows == [(f"teams:{STRANGER_AAD}", "bind hr: not_admin")]
+    activity["from"]["aadObjectId"] = ADMIN_AAD
+    await world.bot.send(activity)
+    async with world.runtime.store.transaction() as tx:
+        assert len(await tx.bindings.all()) == 1
