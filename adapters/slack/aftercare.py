@@ -30,7 +30,8 @@ class AftercareRoutes(ListenerGroup):
         follow_up_id = parse.follow_up_id(click.value)
         await ack()
         form = await self._for_click(client, click, self._flows.aftercare.record_form(
-            follow_up_id, click.actor, locale=self.locale), f"record form of follow-up {follow_up_id}")
+            follow_up_id, click.actor, where=click.channel_id, locale=self.locale),
+            f"record form of follow-up {follow_up_id}")
         await self._open_form(client, click, form, ids.FOLLOW_UP_CALLBACK, origin=click.message)
 
     async def submit_record(self, ack, body, client: AsyncWebClient):
@@ -39,13 +40,15 @@ class AftercareRoutes(ListenerGroup):
         follow_up_id = parse.follow_up_id(submission.context)
         try:
             outcome = await self._flows.aftercare.record(follow_up_id, submission.actor, submission.raw,
-                                                         locale=self.locale,
+                                                         where=submission.origin.channel_id if submission.origin
+                                                         else "", locale=self.locale,
                                                          request_key=f"slack:view:{submission.view_id}")
         except Exception as error:
             await self._submission_failed(ack, submission, f"record of follow-up {follow_up_id}", error)
             return
         await self._answer_submission(ack, submission, outcome.errors, outcome.card, "slack.done.follow_up")
-        if outcome.card is not None and outcome.follow_up is not None and submission.origin is not None:
+        if (outcome.card is not None and outcome.follow_up is not None and not outcome.refused
+                and submission.origin is not None):
             # The reminder the person clicked shows the record (the card holds no sensitive answer).
             await respond.replace(client, submission.origin, views.card_message(outcome.card))
 
@@ -54,7 +57,8 @@ class AftercareRoutes(ListenerGroup):
         click = parse.button_click(body)
         follow_up_id = parse.follow_up_id(click.value)
         await ack()
-        await self._show(client, click, self._flows.aftercare.snooze(follow_up_id, click.actor, locale=self.locale),
+        await self._show(client, click, self._flows.aftercare.snooze(follow_up_id, click.actor, where=click.channel_id,
+                                                                     locale=self.locale),
                          f"snooze of follow-up {follow_up_id}")
 
     async def checkin_answer(self, ack, body, client: AsyncWebClient):

@@ -31,16 +31,19 @@ class AftercareRoutes:
     async def open_record(self, turn: parse.Turn, context: str) -> TaskModuleResponse:
         """Open the follow-up's record form, or say why it can't be recorded (done, unknown)."""
         return activities.open_form(await self._aftercare.record_form(_follow_up_id(context), turn.actor,
+                                                                      where=turn.conversation.key,
                                                                       locale=turn.locale))
 
     async def submit_record(self, turn_context: TurnContext, turn: parse.Turn,
                             submitted: parse.DialogSubmit) -> TaskModuleResponse:
         """Record the follow-up; errors re-open the form; a later recorder is told who was first."""
         follow_up_id = _follow_up_id(submitted.context)
-        outcome = await self._aftercare.record(follow_up_id, turn.actor, submitted.values, locale=turn.locale,
+        outcome = await self._aftercare.record(follow_up_id, turn.actor, submitted.values,
+                                               where=turn.conversation.key, locale=turn.locale,
                                                request_key=submitted.request_key or turn.request_key)
         if outcome.errors:
-            again = await self._aftercare.record_form(follow_up_id, turn.actor, locale=turn.locale)
+            again = await self._aftercare.record_form(follow_up_id, turn.actor, where=turn.conversation.key,
+                                                      locale=turn.locale)
             return activities.form_again(again, outcome.errors, nonce=submitted.nonce, values=submitted.data)
         if outcome.first:
             await _replace_reminder(turn_context, outcome.card)
@@ -48,7 +51,8 @@ class AftercareRoutes:
 
     async def snooze(self, turn_context: TurnContext, turn: parse.Turn, value: str) -> AdaptiveCardInvokeResponse:
         """Postpone the next reminder; the reminder card (and its Record button) stays."""
-        card = await self._aftercare.snooze(_follow_up_id(value), turn.actor, locale=turn.locale)
+        card = await self._aftercare.snooze(_follow_up_id(value), turn.actor, where=turn.conversation.key,
+                                            locale=turn.locale)
         return activities.card_notice_of(card)
 
     async def checkin(self, turn_context: TurnContext, turn: parse.Turn, value: str) -> AdaptiveCardInvokeResponse:
@@ -74,6 +78,6 @@ async def _replace_reminder(turn_context: TurnContext, card: Card) -> None:
 
 
 def _follow_up_id(value: str) -> int:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise MalformedActivity(f"follow-up action without a numeric follow-up id: {value[:40]!r}")
     return int(value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flows import access
 from flows.aftercare import checkin
 from flows.aftercare import messages as cards
 from flows.aftercare.forms import build_record_form, split_record
@@ -56,6 +57,7 @@ class RecordOutcome:
     card: Card | None = None
     first: bool = False
     follow_up: FollowUp | None = None
+    refused: bool = False  # `card` is the private refusal: change nothing that others see
 
 
 async def close_case(tx: Transaction, incident_id: int, now: datetime) -> int:
@@ -145,19 +147,22 @@ class AftercareFlows:
                                   seq=follow_up.reminded))
 
     # -- actions -----------------------------------------------------------------------------
-    async def record_form(self, follow_up_id: int, actor: Actor, *, locale: str | None) -> FormSpec | Card:
-        """Return the record form (FormSpec), or a Card when it is unknown or already recorded."""
+    async def record_form(self, follow_up_id: int, actor: Actor, *, where: str = "",
+                          locale: str | None) -> FormSpec | Card:
+        """Return the record form (FormSpec), or a Card when it is unknown, recorded or not theirs."""
         t = self._t(locale)
         async with self._store.transaction() as tx:
             follow_up, incident, refusal = await self._open_one(tx, follow_up_id, t)
+            if refusal is None:
+                refusal, _ = await self._refusal(tx, follow_up, incident, actor, where, "view", t)
             if refusal is not None:
                 return refusal
             await tx.audit.add(AuditEvent(self._clock.now(), "follow_up_viewed", actor=actor.key,
                                           detail=f"{follow_up.kind} #{follow_up.id}", incident_id=incident.id))
         return build_record_form(follow_up, incident, self.policy, t)
 
-    async def record(self, follow_up_id: int, actor: Actor, raw: RawValues, *, locale: str | None,
-                     request_key: str) -> RecordOutcome:
+    async def record(self, follow_up_id: int, actor: Actor, raw: RawValues, *, where: str = "",
+                     locale: str | None, request_key: str) -> RecordOutcome:
         """Record a follow-up once; the review also closes the case; a second recorder is told who."""
         t = self._t(locale)
         now = self._clock.now()
@@ -169,11 +174,15 @@ class AftercareFlows:
             follow_up, incident, refusal = await self._open_one(tx, follow_up_id, t)
             if refusal is not None:
                 return RecordOutcome(card=refusal, follow_up=follow_up)
+            refusal, _ = await self._refusal(tx, follow_up, incident, actor, where, "record", t)
+            if refusal is not None:
+                return RecordOutcome(card=refusal, refused=True)
             checked = validate(build_record_form(follow_up, incident, self.policy, t), raw, t, now)
             if not checked.ok:
                 return RecordOutcome(errors=checked.errors)
             record, sensitive = split_record(checked.values)
-            if not await tx.follow_ups.record(follow_up.id, actor.name or actor.user_id, now, record, sensitive):
+            if not await tx.follow_ups.record(follow_up.id, actor.name or actor.user_id, now, record, sensitive,
+                                              actor_id=actor.key):
                 follow_up = await tx.follow_ups.get(follow_up.id)
                 return RecordOutcome(card=self._already(follow_up, t), follow_up=follow_up)
             if request_key:
@@ -195,12 +204,14 @@ class AftercareFlows:
         return RecordOutcome(card=cards.recorded_card(follow_up, incident, self.policy, t), first=True,
                              follow_up=follow_up)
 
-    async def snooze(self, follow_up_id: int, actor: Actor, *, locale: str | None) -> Card:
+    async def snooze(self, follow_up_id: int, actor: Actor, *, where: str = "", locale: str | None) -> Card:
         """Postpone the next reminder by a day, never past the escalation."""
         t = self._t(locale)
         now = self._clock.now()
         async with self._store.transaction() as tx:
             follow_up, incident, refusal = await self._open_one(tx, follow_up_id, t)
+            if refusal is None:
+                refusal, _ = await self._refusal(tx, follow_up, incident, actor, where, "snooze", t)
             if refusal is not None:
                 return refusal
             pending = [x.due_at for x in await tx.timers.pending(ref_id=follow_up.id) if x.kind is TimerKind.FOLLOW_UP]
@@ -236,6 +247,16 @@ class AftercareFlows:
         if follow_up.status is not FollowUpStatus.OPEN:
             return follow_up, incident, self._already(follow_up, t)
         return follow_up, incident, None
+
+    async def _refusal(self, tx: Transaction, follow_up: FollowUp, incident: Incident, actor: Actor, where: str,
+                       action: str, t: Translator) -> tuple[Card | None, access.Refusal | None]:
+        """After-care is for the unit's hr targets and the follow-up's roles (flows.access)."""
+        why = await access.follow_up_refusal(tx, self.policy, incident, follow_up, actor, where)
+        if why is None:
+            return None, None
+        card = await access.refuse(tx, t, actor, f"{action} follow-up #{follow_up.id} of", incident.case_no, why,
+                                   self._clock.now(), incident_id=incident.id)
+        return card, why
 
     def _already(self, follow_up: FollowUp, t: Translator) -> Card:
         if follow_up.status is FollowUpStatus.CANCELLED:

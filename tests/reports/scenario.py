@@ -67,7 +67,7 @@ async def november(world) -> dict:
     await world.flows.incidents.acknowledge(k2.id, MANAGER, where=alert_channel(k2))
 
     await at(world, utc(2026, 11, 5, 4, 0))
-    await world.flows.aftercare.record(await follow_up_id(world, k1, "hearing"), HR, HEARING, locale="ja",
+    await world.flows.aftercare.record(await follow_up_id(world, k1, "hearing"), HR, HEARING, where="C0HR", locale="ja",
                                        request_key="h1")
 
     await at(world, utc(2026, 11, 10, 3, 0))
@@ -83,7 +83,7 @@ async def november(world) -> dict:
     await world.flows.incidents.acknowledge(k4.id, MANAGER, where=alert_channel(k4))
 
     await at(world, utc(2026, 11, 18, 1, 0))  # the review of K1 was due on 11-17 01:00: a day late
-    await world.flows.aftercare.record(await follow_up_id(world, k1, "review"), HR, REVIEW, locale="ja",
+    await world.flows.aftercare.record(await follow_up_id(world, k1, "review"), HR, REVIEW, where="C0HR", locale="ja",
                                        request_key="r1")
     await at(world, utc(2026, 12, 2, 0, 0))
     return {"october": october, "k1": k1, "k2": k2, "k3": k3, "k4": k4}

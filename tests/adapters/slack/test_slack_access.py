@@ -107,3 +107,49 @@ async def test_the_reporter_is_told_privately_who_acknowledged_and_when(world):
     assert "suzuki" in told and "確認し、対応しています" in told and incident.case_no in told
     assert posts_to(world, STORE_MANAGERS)  # the channel got the alert, not this private note
     assert "確認し、対応しています" not in str([c.args for c in posts_to(world, STORE_MANAGERS)])
+
+
+# -- after-care: the unit's hr targets (and the follow-up's roles) only ------------------------
+async def follow_up_click(world, reminder, action: str, *, channel: str, user: tuple[str, str]):
+    from tests.adapters.slack.slack_fixtures import buttons
+
+    button = next(b for b in buttons(reminder.args["blocks"]) if b["action_id"] == f"kasuhara.{action}")
+    body = as_user(payload("slack_block_actions_record_follow_up"), *user)
+    body["actions"][0].update(action_id=button["action_id"], value=button["value"])
+    body["container"].update(message_ts=reminder.response["ts"], channel_id=channel)
+    body["channel"]["id"] = channel
+    return await world.send.interaction(body)
+
+
+async def test_snooze_from_the_hr_channel_is_allowed_and_from_elsewhere_refused(timed_world, clock):
+    from tests.adapters.slack.slack_fixtures import HR
+    from tests.adapters.slack.test_aftercare import due_reminder
+
+    world = timed_world
+    reminder = await due_reminder(world, clock)
+    assert (await follow_up_click(world, reminder, "snooze_follow_up", channel=STORE_MANAGERS,
+                                  user=("U0MANAGER1", "suzuki"))).status == 200
+    assert "通知を受けた担当者だけ" in await refusal_to(world, "U0MANAGER1")
+    [incident] = await incidents(world.runtime)
+    async with world.runtime.store.transaction() as tx:
+        [hearing, *_] = await tx.follow_ups.for_incident(incident.id)
+    assert hearing.snoozed_until is None
+    assert (await follow_up_click(world, reminder, "snooze_follow_up", channel=HR,
+                                  user=("U0HRSATO", "hr-sato"))).status == 200
+    await eventually(lambda: [c for c in world.standin.calls_to("chat.postEphemeral")
+                              if c.args["user"] == "U0HRSATO"], runtime=world.runtime)
+    async with world.runtime.store.transaction() as tx:
+        [hearing, *_] = await tx.follow_ups.for_incident(incident.id)
+    assert hearing.snoozed_until is not None
+
+
+async def test_the_reporter_cannot_open_the_hr_record_of_their_own_case(timed_world, clock):
+    from tests.adapters.slack.slack_fixtures import HR
+    from tests.adapters.slack.test_aftercare import due_reminder
+
+    world = timed_world
+    reminder = await due_reminder(world, clock)
+    assert (await follow_up_click(world, reminder, "record_follow_up", channel=HR,
+                                  user=("U0REPORTER", "yamada"))).status == 200
+    assert "ご自身が報告した案件" in await refusal_to(world, "U0REPORTER")
+    assert world.standin.calls_to("views.open") == []  # no form with HR-only fields

@@ -108,3 +108,18 @@ async def test_bind_is_for_admins_by_user_id_and_a_refusal_is_audited(world):
     await world.bot.send(activity)
     async with world.runtime.store.transaction() as tx:
         assert len(await tx.bindings.all()) == 1
+
+
+# -- after-care: the unit's hr targets (and the follow-up's roles) only ------------------------
+async def test_the_record_form_opens_in_the_hr_channel_and_is_refused_elsewhere(world):
+    from tests.adapters.teams.test_aftercare import open_record, reminder_in_hr, reported_and_72_hours_later
+    from tests.adapters.teams.teams_harness import dialog_card
+
+    await reported_and_72_hours_later(world)
+    reminder = reminder_in_hr(world)
+    status, body = await open_record(world, reminder)
+    assert status == 200 and dialog_card(body)["body"]  # the form, from the HR channel
+    outside = await open_record(world, reminder, channelData={"tenant": {"id": "56653e9d-2158-46ee-90d7-675c39642038"},
+                                                             "channel": {"id": ALERT_CHANNEL}})
+    outside_body = str(outside[1])
+    assert outside[0] == 200 and "通知を受けた担当者だけ" in outside_body and "面談" not in outside_body

@@ -45,12 +45,12 @@ async def test_the_72_hour_hearing_is_reminded_when_due_recorded_and_done(world)
     assert any(FEELINGS in value for _, value in reminder.fields)  # HR is the one role that sees it
     follow_up_id = int(action_value(reminder, ActionId.RECORD_FOLLOW_UP))
 
-    spec = await world.flows.aftercare.record_form(follow_up_id, HR, locale="ja")
+    spec = await world.flows.aftercare.record_form(follow_up_id, HR, where="C0HR", locale="ja")
     assert isinstance(spec, FormSpec) and spec.id == FORM_ID and spec.context == str(follow_up_id)
     assert {f.id for f in spec.fields} == {"with_whom", "support", "briefing", "notes"}
-    missing = await world.flows.aftercare.record(follow_up_id, HR, {}, locale="ja", request_key="v0")
+    missing = await world.flows.aftercare.record(follow_up_id, HR, {}, where="C0HR", locale="ja", request_key="v0")
     assert set(missing.errors) == {"with_whom"}
-    outcome = await world.flows.aftercare.record(follow_up_id, HR, HEARING, locale="ja", request_key="v1")
+    outcome = await world.flows.aftercare.record(follow_up_id, HR, HEARING, where="C0HR", locale="ja", request_key="v1")
     assert outcome.first and not outcome.errors
     shown = " ".join([outcome.card.title, *outcome.card.lines, *(v for _, v in outcome.card.fields)])
     assert "鈴木" in shown and "夜に眠れない" not in shown and "カウンセリング" not in shown  # safe anywhere
@@ -73,7 +73,7 @@ async def test_hearing_notes_and_feelings_are_sealed_at_rest(world):
     await world.later(hours=72)
     async with world.store.transaction() as tx:
         [hearing, _] = await tx.follow_ups.for_incident(incident.id)
-    await world.flows.aftercare.record(hearing.id, HR, HEARING, locale="ja", request_key="v1")
+    await world.flows.aftercare.record(hearing.id, HR, HEARING, where="C0HR", locale="ja", request_key="v1")
     text = dump(world.url)
     assert "夜に眠れない" not in text and "counselling" not in text
     assert FEELINGS not in text  # the HR reminder carried it: sealed in the outbox as well
@@ -87,7 +87,7 @@ async def test_the_2_week_review_closes_the_case(world):
     await world.later(days=14)
     review = next(c for c in follow_up_cards(world, "C0HR") if "2週間" in c.title)
     outcome = await world.flows.aftercare.record(int(action_value(review, ActionId.RECORD_FOLLOW_UP)), HR, REVIEW,
-                                                 locale="ja", request_key="v2")
+                                                 where="C0HR", locale="ja", request_key="v2")
     assert outcome.first and "クローズ" in " ".join(outcome.card.lines)
     async with world.store.transaction() as tx:
         assert (await tx.incidents.get(incident.id)).status is IncidentStatus.CLOSED
@@ -121,7 +121,7 @@ async def test_an_unrecorded_follow_up_is_reminded_daily_and_escalated_to_the_di
     await world.later(days=1)  # still nobody: both keep being reminded
     assert len(follow_up_cards(world, "C0HR")) == 4 and len(follow_up_cards(world, "C0DIVISION")) == 2
     follow_up_id = int(action_value(escalated, ActionId.RECORD_FOLLOW_UP))
-    assert (await world.flows.aftercare.record(follow_up_id, MANAGER, HEARING, locale="ja", request_key="v")).first
+    assert (await world.flows.aftercare.record(follow_up_id, MANAGER, HEARING, where="C0DIVISION", locale="ja", request_key="v")).first
     await world.later(days=3)
     assert len(follow_up_cards(world, "C0HR")) == 4 and len(follow_up_cards(world, "C0DIVISION")) == 2
     # every posted copy, in both channels, is replaced: no stale Record button stays live
@@ -138,14 +138,14 @@ async def test_snooze_postpones_a_day_but_never_past_the_escalation(world):
     await world.later(hours=72)
     [first] = follow_up_cards(world, "C0HR")
     follow_up_id = int(action_value(first, ActionId.SNOOZE_FOLLOW_UP))
-    card = await world.flows.aftercare.snooze(follow_up_id, HR, locale="ja")
+    card = await world.flows.aftercare.snooze(follow_up_id, HR, where="C0HR", locale="ja")
     assert "再通知" in card.title
     await world.later(hours=23)
     assert len(follow_up_cards(world, "C0HR")) == 1
     await world.later(hours=1)
     assert len(follow_up_cards(world, "C0HR")) == 2
     await world.later(hours=12)  # 36 h after due; a day's snooze would pass the 48 h escalation
-    await world.flows.aftercare.snooze(follow_up_id, HR, locale="ja")
+    await world.flows.aftercare.snooze(follow_up_id, HR, where="C0HR", locale="ja")
     await world.later(hours=11)
     assert len(follow_up_cards(world, "C0HR")) == 2 and follow_up_cards(world, "C0DIVISION") == []
     await world.later(hours=1)  # exactly at the escalation
@@ -157,18 +157,18 @@ async def test_a_follow_up_recorded_twice_keeps_one_record_and_tells_the_second_
     await world.later(hours=72)
     follow_up_id = int(action_value(follow_up_cards(world, "C0HR")[0], ActionId.RECORD_FOLLOW_UP))
     first, second = await asyncio.gather(
-        world.flows.aftercare.record(follow_up_id, HR, HEARING, locale="ja", request_key="a"),
-        world.flows.aftercare.record(follow_up_id, HR2, {**HEARING, "notes": "別のメモ"}, locale="ja", request_key="b"))
+        world.flows.aftercare.record(follow_up_id, HR, HEARING, where="C0HR", locale="ja", request_key="a"),
+        world.flows.aftercare.record(follow_up_id, HR2, {**HEARING, "notes": "別のメモ"}, where="C0HR", locale="ja", request_key="b"))
     assert [first.first, second.first].count(True) == 1
     loser, winner = (second, HR) if first.first else (first, HR2)
     assert winner.name in loser.card.title and "記録済み" in loser.card.title
-    again = await world.flows.aftercare.record(follow_up_id, HR, HEARING, locale="ja", request_key="a")
+    again = await world.flows.aftercare.record(follow_up_id, HR, HEARING, where="C0HR", locale="ja", request_key="a")
     assert again.card is not None and not again.errors  # a resubmitted form is not an error
     async with world.store.transaction() as tx:
         [hearing, _] = await tx.follow_ups.for_incident(incident.id)
         recorded = [e for e in await tx.audit.for_incident(incident.id) if e.action == "follow_up_recorded"]
     assert len(recorded) == 1 and hearing.recorded_by in (HR.name, HR2.name)
-    assert isinstance(await world.flows.aftercare.record_form(follow_up_id, HR2, locale="ja"), Card)
+    assert isinstance(await world.flows.aftercare.record_form(follow_up_id, HR2, where="C0HR", locale="ja"), Card)
 
 
 async def test_the_check_in_reaches_the_employee_privately_and_the_answer_only_hr(world):
@@ -202,7 +202,7 @@ async def test_l3_gets_a_first_meeting_reminder_and_the_physician_interview_offe
     hearing = next(c for c in follow_up_cards(world, "C0HR") if "72時間" in c.title)
     assert any("産業医面談" in line for line in hearing.lines)
     spec = await world.flows.aftercare.record_form(int(action_value(hearing, ActionId.RECORD_FOLLOW_UP)), HR,
-                                                   locale="en")
+                                                   where="C0HR", locale="en")
     assert spec.field("support").initial == ("physician",) and "physician" in spec.intro
 
 
