@@ -125,8 +125,8 @@ async def perform(flows: Flows, intent: Intent, text: str, who: Actor, *, locale
     """Carry out an `Intent` (adapters that must answer before slow work call `interpret` first)."""
     t = Translator(normalize_locale(locale, flows.policy.locale))
     if intent.desk_thread:
-        card = await flows.consultation.hr_reply(who.platform, who, intent.desk_thread, text, locale=locale,
-                                                 request_key=request_key)
+        card = await flows.consultation.hr_reply(who.platform, who, intent.desk_thread, text, where=conversation,
+                                                 locale=locale, request_key=request_key)
         if card is not None:
             files = (notice_card(t("consult.desk.files_not_sent"), tone=Tone.WARNING),) if has_attachment else ()
             return ChatOutcome(Meaning.DESK_ANSWER, (card, *files))

@@ -78,7 +78,7 @@ class ConsultationRoutes(ListenerGroup):
         click = parse.button_click(body)
         await ack()
         await self._open_form(client, click, self._flows.consultation.reply_form(click.value, locale=self.locale),
-                              ids.CONSULT_REPLY_CALLBACK)
+                              ids.CONSULT_REPLY_CALLBACK, origin=click.message)  # where it was clicked
 
     async def submit_reply(self, ack, body):
         """Send the desk's answer to the employee; the modal shows what happened."""
@@ -87,7 +87,8 @@ class ConsultationRoutes(ListenerGroup):
         try:
             card = await self._flows.consultation.hr_reply(
                 Platform.SLACK, submission.actor, submission.context, text if isinstance(text, str) else "",
-                locale=self.locale, request_key=f"slack:view:{submission.view_id}")
+                where=submission.origin.channel_id if submission.origin else "", locale=self.locale,
+                request_key=f"slack:view:{submission.view_id}")
         except Exception as error:
             await self._submission_failed(ack, submission, "consultation reply", error)
             return

@@ -66,7 +66,8 @@ class ConsultationRoutes:
         """Send the desk's answer to the employee (through the outbox); tell the desk what happened."""
         text = submitted.values.get(ids.CONSULT_REPLY_TEXT)
         card = await self._consultation.hr_reply(Platform.TEAMS, turn.actor, submitted.context,
-                                                  text if isinstance(text, str) else "", locale=turn.locale,
+                                                  text if isinstance(text, str) else "",
+                                                  where=turn.conversation.key, locale=turn.locale,
                                                   request_key=submitted.request_key or turn.activity_key)
         if card is None:  # not a case code: only a tampered or foreign dialog gets here
             return activities.dialog_message(Translator(turn.locale)("teams.dialog.gone"))

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flows.cards import Card
 from flows.i18n import Translator
-from flows.model import AuditEvent, CardPayload, Consultation, Delivery, DeliveryKind, Role
+from flows.model import AuditEvent, CardPayload, Consultation, Delivery, DeliveryKind, Role, Target
 from flows.payloads import sealed
 from flows.policy import Policy, extra_targets
 from flows.ports import Transaction
@@ -18,6 +18,19 @@ from flows.ports import Transaction
 def desk_translator(policy: Policy) -> Translator:
     """The desk reads the policy's language (it is a shared channel, not one reader)."""
     return Translator(policy.locale)
+
+
+ESCALATION_ROLES = (Role.HR, Role.DIVISION_HEAD)  # an unanswered case goes to them too (timers.py)
+
+
+async def desk_targets(tx: Transaction, policy: Policy, consultation: Consultation) -> tuple[Target, ...]:
+    """Where the case is posted: the unit's desk (hr when it has none) and the roles it escalates to."""
+    extra = extra_targets(await tx.bindings.all())
+    found = (policy.targets_of(consultation.unit_id, Role.CONSULTATION, extra)
+             or policy.targets_of(consultation.unit_id, Role.HR, extra))
+    for role in ESCALATION_ROLES:
+        found += policy.targets_of(consultation.unit_id, role, extra)
+    return found
 
 
 async def to_desk(tx: Transaction, policy: Policy, consultation: Consultation, card: Card, key: str,

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flows import access
 from flows.cards import Card, Tone, notice_card
 from flows.commands import CommandKind, parse_command
 from flows.consultation import messages as cards
 from flows.consultation.anonymity import CODE_RE, clean_text, draw_code, request_digest, sealed_address
-from flows.consultation.desk import desk_translator, to_desk
+from flows.consultation.desk import desk_targets, desk_translator, to_desk
 from flows.consultation.lifecycle import ANONYMOUS, close_case, touch
 from flows.consultation.timers import ConsultationTimers
 from flows.deps import Dependencies
@@ -187,20 +188,30 @@ class ConsultationFlows:
         return cards.reply_form(code, self.policy, self._t(locale))
 
     async def hr_reply(self, platform: Platform, actor: Actor, thread_ref_or_code: str, text: str, *,
-                       locale: str | None, request_key: str = "") -> Card | None:
-        """Send the desk's answer to the employee's DM; None when the thread is no consultation's."""
+                       where: str = "", locale: str | None, request_key: str = "") -> Card | None:
+        """Send the desk's answer to the employee's DM; None when the thread is no consultation's.
+
+        Only from the desk conversation (or thread) the case was posted to, or by a person it was
+        sent to: a code from anywhere else gets the same answer as an unknown code (no probing).
+        """
         t = self._t(locale)
         now = self._clock.now()
         ref = (thread_ref_or_code or "").strip()
         async with self._store.transaction() as tx:
             if CODE_RE.match(ref.upper()):
                 consultation = await tx.consultations.get(code=ref)
-                if consultation is None:
-                    return notice_card(t("consult.desk.unknown", code=ref.upper()), tone=Tone.WARNING)
+                unknown = notice_card(t("consult.desk.unknown", code=ref.upper()), tone=Tone.WARNING)
             else:
                 consultation = await tx.consultations.by_thread(platform, ref)
-                if consultation is None:
-                    return None
+                unknown = None
+            if consultation is None:
+                return unknown
+            # A reply in the thread of the case's own post comes from where it was posted (the
+            # ref names the conversation); an answer by code must come from the desk.
+            if unknown is not None and not access.desk_reaches(await desk_targets(tx, self.policy, consultation),
+                                                               actor, where):
+                await access.refuse(tx, t, actor, "answer", consultation.code, access.Refusal.NOT_DESK, now)
+                return unknown
             if consultation.status is ConsultationStatus.CLOSED:
                 return notice_card(t("consult.desk.closed", code=consultation.code,
                                      at=local_time(consultation.closed_at, self.policy.timezone)), tone=Tone.WARNING)
@@ -216,7 +227,8 @@ class ConsultationFlows:
                 consultation.first_reply_at = now
                 await tx.consultations.save(consultation)
                 await tx.timers.cancel(ref_id=consultation.id, kinds=(TimerKind.CONSULTATION,))
-            await tx.audit.add(AuditEvent(now, "consultation_answered", actor=actor.key, detail=consultation.code))
+            await tx.audit.add(AuditEvent(now, "consultation_answered", actor=actor.key, actor_name=actor.name,
+                                          detail=consultation.code))
             await touch(tx, self.policy, consultation, now)
         self._wake()
         return notice_card(t("consult.desk.sent", code=consultation.code), tone=Tone.GOOD)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flows.consultation import messages as cards
 from flows.consultation.anonymity import sealed_address
-from flows.consultation.desk import desk_translator, post_to_role, to_desk
+from flows.consultation.desk import ESCALATION_ROLES, desk_translator, post_to_role, to_desk
 from flows.consultation.lifecycle import close_case
 from flows.model import (
     AuditEvent,
@@ -46,7 +46,7 @@ class ConsultationTimers:
         if timer.seq >= 1:
             card = cards.deadline_card(consultation, policy, t, escalation=True)
             extra = extra_targets(await tx.bindings.all())
-            for role in (Role.HR, Role.DIVISION_HEAD):
+            for role in ESCALATION_ROLES:
                 await post_to_role(tx, policy, consultation, role, card, f"escalation:{timer.seq}", now, extra,
                                    thread=False)
         await tx.audit.add(AuditEvent(now, "consultation_escalated" if timer.seq else "consultation_reminded",

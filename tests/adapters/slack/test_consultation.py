@@ -5,6 +5,8 @@ the thread of the relayed message. Nothing the desk sees may name the employee.
 """
 from __future__ import annotations
 
+import json
+
 from slack_sdk.models.views import View
 
 from adapters.slack import ids
@@ -180,7 +182,8 @@ async def test_the_desk_can_answer_with_the_reply_button_too(world):
     assert (await world.send.interaction(click)).status == 200
     (opened,) = await world.standin.wait_for("views.open")
     assert opened.args["view"]["callback_id"] == ids.CONSULT_REPLY_CALLBACK
-    assert opened.args["view"]["private_metadata"] == code
+    metadata = json.loads(opened.args["view"]["private_metadata"])  # the case, and where the button was
+    assert metadata["context"] == code and metadata["channel"] == CONSULT
 
     submission = payload("slack_view_submission_consult_reply")
     submission["view"]["private_metadata"] = opened.args["view"]["private_metadata"]

@@ -153,3 +153,35 @@ async def test_the_reporter_cannot_open_the_hr_record_of_their_own_case(timed_wo
                                   user=("U0REPORTER", "yamada"))).status == 200
     assert "ご自身が報告した案件" in await refusal_to(world, "U0REPORTER")
     assert world.standin.calls_to("views.open") == []  # no form with HR-only fields
+
+
+# -- consultation: answers only from the case's desk; unknown and foreign codes look the same ----
+async def reply_by_code(world, code: str, *, channel: str, view_id: str) -> str:
+    from tests.adapters.slack.slack_fixtures import CONSULT  # noqa: F401  (the desk channel)
+
+    click = as_user(payload("slack_block_actions_record_follow_up"), "U0OUTSIDER", "outsider")
+    click["actions"][0].update(action_id="kasuhara.consult_reply", value=code)
+    click["container"].update(channel_id=channel, message_ts="1767225600.000099")
+    click["trigger_id"] = f"trigger-{view_id}"
+    assert (await world.send.interaction(click)).status == 200
+    opened = [c for c in await world.standin.wait_for("views.open") if c.args["trigger_id"] == f"trigger-{view_id}"]
+    submission = as_user(payload("slack_view_submission_consult_reply"), "U0OUTSIDER", "outsider")
+    submission["view"].update(id=view_id, private_metadata=opened[0].args["view"]["private_metadata"])
+    return str((await world.send.interaction(submission)).json()["view"]["blocks"])
+
+
+async def test_a_case_code_answered_from_outside_the_desk_looks_unknown_and_reaches_nobody(world):
+    from tests.adapters.slack.test_consultation import EMPLOYEE, dm, relayed, start_case
+
+    code, _ = await start_case(world)
+    await dm(world, "相談です", "EvA")
+    await relayed(world)
+    foreign = await reply_by_code(world, code, channel=STORE_MANAGERS, view_id="V0FOREIGN")
+    unknown = await reply_by_code(world, "C-2222", channel=STORE_MANAGERS, view_id="V0UNKNOWN")
+    assert foreign.replace(code, "C-????") == unknown.replace("C-2222", "C-????")  # nothing to probe
+    await world.runtime.drain()
+    assert posts_to(world, EMPLOYEE) == []  # no answer reached the employee
+    async with world.runtime.store.transaction() as tx:
+        from sqlalchemy import text
+        rows = (await tx.session.execute(text("SELECT actor, detail FROM audit_events WHERE action = 'refused'"))).all()
+    assert rows == [("slack:U0OUTSIDER", f"answer {code}: not_desk")]

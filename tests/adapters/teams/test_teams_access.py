@@ -123,3 +123,31 @@ async def test_the_record_form_opens_in_the_hr_channel_and_is_refused_elsewhere(
                                                              "channel": {"id": ALERT_CHANNEL}})
     outside_body = str(outside[1])
     assert outside[0] == 200 and "通知を受けた担当者だけ" in outside_body and "面談" not in outside_body
+
+
+# -- consultation: answers only from the case's desk; unknown and foreign codes look the same ----
+async def test_a_case_code_answered_from_outside_the_desk_looks_unknown(world):
+    from sqlalchemy import text
+
+    from tests.adapters.teams.teams_harness import DESK_CHANNEL, install_in_team
+    from tests.adapters.teams.teams_consult import fresh_id, start_case, write
+
+    await install_in_team(world, DESK_CHANNEL)
+    code = await start_case(world)
+    await write(world, "相談です")
+
+    def submit(case: str, channel: str) -> dict:
+        activity = clicked_in(payload("teams_invoke_task_submit_consult_reply", world.microsoft.service_url,
+                                      id=fresh_id()), channel, aad=STRANGER_AAD, name="Outsider")
+        activity["value"]["data"].update(kasuharaContext=case, text="外からの返信")
+        return activity
+
+    foreign = await world.bot.send(submit(code, ALERT_CHANNEL))
+    unknown = await world.bot.send(submit("C-2222", ALERT_CHANNEL))
+    assert foreign[0] == unknown[0] == 200
+    assert str(foreign[1]).replace(code, "C-????") == str(unknown[1]).replace("C-2222", "C-????")
+    async with world.runtime.store.transaction() as tx:
+        rows = (await tx.session.execute(text("SELECT actor, detail FROM audit_events WHERE action = 'refused'"))).all()
+    assert rows == [(f"teams:{STRANGER_AAD}", f"answer {code}: not_desk")]
+    allowed = await world.bot.send(submit(code, DESK_CHANNEL))
+    assert code in str(allowed[1]) and "C-????" not in str(allowed[1])

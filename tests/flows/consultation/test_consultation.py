@@ -66,7 +66,7 @@ async def test_offer_notice_relay_answer_and_close(world):
     assert code in closed.title and action(closed, ActionId.CONSULT_NEW)
     await world.settle()
     assert "終了" in desk(world)[-1].card.title
-    late = await world.flows.consultation.hr_reply(Platform.SLACK, HR, code, "その後いかがですか", locale="ja")
+    late = await world.flows.consultation.hr_reply(Platform.SLACK, HR, code, "その後いかがですか", where="C0CONSULT", locale="ja")
     assert "終了" in late.title
     await world.settle()
     assert len(to_employee(world)) == 1  # the reply to a closed case was not sent
@@ -106,7 +106,7 @@ async def test_hr_replies_to_a_closed_an_unknown_or_an_unrelated_thread(world):
     await dm(world, "相談です", key="x")
     await world.settle()
     assert await world.flows.consultation.hr_reply(Platform.SLACK, HR, "C0CONSULT|999", "?", locale="ja") is None
-    unknown = await world.flows.consultation.hr_reply(Platform.SLACK, HR, "C-2222", "?", locale="ja")
+    unknown = await world.flows.consultation.hr_reply(Platform.SLACK, HR, "C-2222", "?", where="C0CONSULT", locale="ja")
     assert "C-2222" in unknown.title and "見つかりません" in unknown.title
     other = await world.flows.consultation.close(OTHER, code, locale="ja")
     assert "見つからない" in other.title  # only the employee may close their case
