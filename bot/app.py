@@ -231,7 +231,7 @@ def _web_pages(settings: Settings, flows: Flows, store: Database, clock: Clock, 
 async def open_flows(settings: Settings, policy: Policy):
     """The flows on the configured database without serving (CLI commands); return (flows, close)."""
     await asyncio.to_thread(prepare_database, settings.database_url)
-    store = Database(settings.database_url, Sealer(settings.secret_key))
+    store = Database(settings.database_url, await asyncio.to_thread(load_keys, settings))
     return Flows(Dependencies(policy, store, SystemClock())), store.close
 
 

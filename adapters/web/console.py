@@ -36,6 +36,11 @@ class InboxPlace:
         return ids.INBOX_ACT.format(unit=self.unit, role=self.role)
 
     @property
+    def address(self) -> str:
+        """The inbox's delivery address: where its cards were posted (flows.access `where`)."""
+        return ids.inbox_address(self.unit, self.role)
+
+    @property
     def back_url(self) -> str:
         return ids.INBOX.format(unit=self.unit, role=self.role)
 
@@ -99,7 +104,7 @@ class ConsolePages:
         actor = self._actor(request, place)
         flows, locale = self.web.flows, self.web.lang(request)
         if action == ActionId.ACKNOWLEDGE.value and value.isdigit():
-            outcome = await flows.incidents.acknowledge(int(value), actor, locale=locale)
+            outcome = await flows.incidents.acknowledge(int(value), actor, where=place.address, locale=locale)
             result = outcome.card if outcome is not None else _notice(self.web.t(request)("web.inbox.unknown"))
         elif action == ActionId.RECORD_FOLLOW_UP.value:
             result = await self.aftercare.record_form(request, actor, value, place)
@@ -112,7 +117,7 @@ class ConsolePages:
         elif action == "reply_save":
             code = form.get(ids.FORM_CONTEXT, "")
             result = await flows.consultation.hr_reply(Platform.WEB, actor, code, form.get(ids.TEXT, ""),
-                                                       locale=locale, request_key=f"web:{nonce}")
+                                                       where=place.address, locale=locale, request_key=f"web:{nonce}")
         else:
             return self.web.message(request, 400, "error")
         if isinstance(result, web.Response):
@@ -130,7 +135,7 @@ class ConsolePages:
         form = self.web.form(request)
         card = await self.web.flows.consultation.hr_reply(
             Platform.WEB, self._actor(request, place), form.get(ids.REF, ""), form.get(ids.TEXT, ""),
-            locale=self.web.lang(request), request_key=f"web:{nonce}")
+            where=place.address, locale=self.web.lang(request), request_key=f"web:{nonce}")
         return await self.inbox(request, notice=card or _notice(self.web.t(request)("web.inbox.not_thread")))
 
     async def clock(self, request: web.Request) -> web.StreamResponse:
