@@ -20,6 +20,7 @@ class ActionId(str, Enum):
     CONSULT_CLOSE = "consult_close"
     CONSULT_REVEAL = "consult_reveal"
     CONSULT_NEW = "consult_new"
+    CHANGE_LEVEL = "change_level"  # a manager re-classifies an incident (a form: level and reason)
 
 
 class Tone(str, Enum):

@@ -160,6 +160,9 @@ class Incident(IncidentDraft):
     # (flows.reports.customers.CustomerMatch); None when the report named no customer.
     customer: CustomerMatch | None = None
     acknowledged_by_id: str = ""  # "platform:user id" of who acknowledged (names are not unique)
+    level_reason: str = ""  # the last re-classification by a manager: why, by whom (name), when
+    level_changed_by: str = ""
+    level_changed_at: datetime | None = None
 
     @property
     def ack_deadline(self) -> datetime | None:

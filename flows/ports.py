@@ -93,8 +93,9 @@ class IncidentRepository(Protocol):
         """Mark acknowledged (display name, "platform:user id") if still open; False when someone already did."""
         ...
 
-    async def set_level(self, incident_id: int, level: RiskLevel, snapshot: EscalationSnapshot) -> None:
-        """Store a re-classified level and the chain snapshot grown with the roles it adds."""
+    async def set_level(self, incident_id: int, level: RiskLevel, snapshot: EscalationSnapshot, *, reason: str,
+                        by: str, at: datetime) -> None:
+        """Store a re-classified level (why, by whom, when) and the snapshot grown with the roles it adds."""
         ...
 
     async def complete(self, incident_id: int, changes: dict) -> None:

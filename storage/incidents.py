@@ -86,9 +86,11 @@ class SqlIncidents:
             .values(status=IncidentStatus.CLOSED.value))
         return result.rowcount == 1
 
-    async def set_level(self, incident_id: int, level: RiskLevel, snapshot: EscalationSnapshot) -> None:
+    async def set_level(self, incident_id: int, level: RiskLevel, snapshot: EscalationSnapshot, *, reason: str,
+                        by: str, at: datetime) -> None:
         await self._session.execute(update(IncidentRow).where(IncidentRow.id == incident_id).values(
-            level=int(level), snapshot=json.dumps(snapshot_to_dict(snapshot))))
+            level=int(level), snapshot=json.dumps(snapshot_to_dict(snapshot)), level_reason=reason,
+            level_changed_by=by, level_changed_at=at))
 
     async def complete(self, incident_id: int, changes: dict) -> None:
         """Fill in optional fields given later (lists as JSON, the sensitive one sealed)."""
@@ -128,7 +130,8 @@ class SqlIncidents:
             prevention=row.prevention, feelings_support=self._sealer.open(row.feelings_support_enc) if include_sensitive else "",
             is_sos=row.is_sos, sos_of=row.sos_of, status=IncidentStatus(row.status), created_at=row.created_at,
             acknowledged_at=row.acknowledged_at, acknowledged_by=row.acknowledged_by,
-            acknowledged_by_id=row.acknowledged_by_id,
+            acknowledged_by_id=row.acknowledged_by_id, level_reason=row.level_reason,
+            level_changed_by=row.level_changed_by, level_changed_at=row.level_changed_at,
             snapshot=snapshot_from_dict(json.loads(row.snapshot)) if row.snapshot != "{}" else None,
         )
 

@@ -64,6 +64,9 @@ class IncidentRow(SQLModel, table=True):
     acknowledged_at: datetime | None = utc_column()
     acknowledged_by: str = Field(default="", max_length=200)  # display name, for showing
     acknowledged_by_id: str = Field(default="", max_length=200)  # "platform:user id": who it was
+    level_reason: str = Field(default="")  # the last re-classification (flows/incidents/level.py)
+    level_changed_by: str = Field(default="", max_length=200)
+    level_changed_at: datetime | None = utc_column()
     snapshot: str = Field(default="{}")
 
 

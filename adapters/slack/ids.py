@@ -18,6 +18,7 @@ CONFIRM_CALLBACK = "kasuhara.report_done"  # the modal after a successful report
 FOLLOW_UP_CALLBACK = "kasuhara.follow_up_record"  # record a follow-up (context: the follow-up id)
 CONSULT_REPLY_CALLBACK = "kasuhara.consult_reply"  # the desk answers a consultation (context: case code)
 CONSULT_REVEAL_CALLBACK = "kasuhara.consult_reveal"  # the employee gives their name (context: case code)
+LEVEL_CALLBACK = "kasuhara.incident_level"  # a manager re-classifies (context: the incident id)
 DONE_CALLBACK = "kasuhara.done"  # a card shown in place of a submitted form (no submit button)
 
 # private_metadata of a modal opened from a message: {context, channel, ts} as JSON, so the

@@ -28,6 +28,8 @@ class IncidentRoutes(ListenerGroup):
         app.view_submission(ids.REPORT_CALLBACK)(self.submit_report)
         app.action(ids.action_pattern(ActionId.ACKNOWLEDGE))(self.acknowledge)
         app.action(ids.action_pattern(ActionId.OPEN_REPORT))(self.open_report)
+        app.action(ids.action_pattern(ActionId.CHANGE_LEVEL))(self.open_level)
+        app.view_submission(ids.LEVEL_CALLBACK)(self.submit_level)
 
     # -- the report modal ------------------------------------------------------------------
     async def open_report_form(self, client: AsyncWebClient, trigger_id: str, *, context: str,
@@ -76,6 +78,31 @@ class IncidentRoutes(ListenerGroup):
             await respond.to_clicker(client, click, views.answer_message(outcome.card))
         elif outcome.notice is not None:  # somebody acknowledged first: who, and when
             await respond.to_clicker(client, click, views.answer_message(outcome.notice))
+
+    async def open_level(self, ack, body, client: AsyncWebClient):
+        """A manager re-classifies: open the level and reason form (or tell the clicker why not)."""
+        click = parse.button_click(body)
+        incident_id = parse.incident_id(click.value)
+        await ack()
+        form = await self._flows.incidents.level_form(incident_id, click.actor, where=click.channel_id,
+                                                      locale=self.locale)
+        if form is None:
+            await respond.to_clicker(client, click, views.answer_message(self._flows.incidents.unknown_alert(self.locale)))
+            return
+        await self._open_form(client, click, form, ids.LEVEL_CALLBACK, origin=click.message)
+
+    async def submit_level(self, ack, body):
+        """Change the level: a missing reason is an inline error; the outbox updates every posted alert."""
+        submission = parse.view_submission(body)
+        incident_id = parse.incident_id(submission.context)
+        try:
+            outcome = await self._flows.incidents.change_level(
+                incident_id, submission.actor, submission.raw,
+                where=submission.origin.channel_id if submission.origin else "", locale=self.locale)
+        except Exception as error:
+            await self._submission_failed(ack, submission, f"level change of incident {incident_id}", error)
+            return
+        await self._answer_submission(ack, submission, outcome.errors, outcome.card, "slack.done.level")
 
     async def open_report(self, ack, body, client: AsyncWebClient):
         """Open the report form from a button (help card, SOS card, DM prompt, confirmation)."""

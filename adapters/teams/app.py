@@ -225,10 +225,12 @@ class TeamsBot(TeamsActivityHandler):
         self._refresh = incidents.refresh
         self._openers: dict[ActionId, Opener] = {
             ActionId.OPEN_REPORT: incidents.open_report, ActionId.RECORD_FOLLOW_UP: aftercare.open_record,
-            ActionId.CONSULT_REVEAL: consult.open_reveal, ActionId.CONSULT_REPLY: consult.open_reply}
+            ActionId.CONSULT_REVEAL: consult.open_reveal, ActionId.CONSULT_REPLY: consult.open_reply,
+            ActionId.CHANGE_LEVEL: incidents.open_level}
         self._submitters: dict[str, Submitter] = {
             incidents.report_form_id: incidents.submit_report, ids.FOLLOW_UP_FORM: aftercare.submit_record,
-            ids.CONSULT_REVEAL_FORM: consult.submit_reveal, ids.CONSULT_REPLY_FORM: consult.submit_reply}
+            ids.CONSULT_REVEAL_FORM: consult.submit_reveal, ids.CONSULT_REPLY_FORM: consult.submit_reply,
+            ids.LEVEL_FORM: incidents.submit_level}
         self._buttons: dict[ActionId, Button] = {
             ActionId.ACKNOWLEDGE: incidents.acknowledge, ActionId.SNOOZE_FOLLOW_UP: aftercare.snooze,
             ActionId.CHECKIN_ANSWER: aftercare.checkin, ActionId.CONSULT_START: consult.start,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flows.cards import ActionId
 from flows.aftercare.forms import FORM_ID as FOLLOW_UP_FORM_ID
 from flows.consultation.messages import REPLY_FORM_ID, REVEAL_FORM_ID
+from flows.incidents.level import FORM_ID as LEVEL_FORM_ID
 
 MESSAGES_PATH = "/api/messages"
 CHANNEL_ID = "msteams"
@@ -37,11 +38,12 @@ DATA_KEYS = (DATA_INCIDENT, DATA_VALUE, DATA_ACTION, DATA_FORM, DATA_CONTEXT, DA
 # Buttons that open a dialog (Action.Submit + task/fetch; the value is the form's context).
 # Every other button is an Action.Execute verb. Action.Execute can't open a dialog.
 DIALOG_ACTIONS = frozenset({ActionId.OPEN_REPORT, ActionId.RECORD_FOLLOW_UP, ActionId.CONSULT_REPLY,
-                            ActionId.CONSULT_REVEAL})
+                            ActionId.CONSULT_REVEAL, ActionId.CHANGE_LEVEL})
 # FormSpec.id of the forms the dialogs submit (the report form's id comes from flows.incidents.report_form).
 FOLLOW_UP_FORM = FOLLOW_UP_FORM_ID
 CONSULT_REPLY_FORM = REPLY_FORM_ID
 CONSULT_REVEAL_FORM = REVEAL_FORM_ID
+LEVEL_FORM = LEVEL_FORM_ID
 CONSULT_REPLY_TEXT = "text"  # the reply form's one field (flows.consultation.messages.reply_form)
 
 # What Teams sends alongside a message's text; anything else is an attachment (file, image, card).

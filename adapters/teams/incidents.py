@@ -62,6 +62,26 @@ class IncidentRoutes:
         # Acknowledged before (outcome.notice): the updated card itself shows by whom and when.
         return activities.card_update(outcome.card)
 
+    async def open_level(self, turn: parse.Turn, context: str) -> TaskModuleResponse:
+        """A manager re-classifies: the level and reason dialog (or why not, to the clicker only)."""
+        found = await self._incidents.level_form(_incident_id(context), turn.actor, where=turn.conversation.key,
+                                                 locale=turn.locale)
+        if found is None:
+            return activities.dialog_message(self._incidents.unknown_alert(turn.locale).title)
+        return activities.open_form(found)
+
+    async def submit_level(self, turn_context: TurnContext, turn: parse.Turn,
+                           submitted: parse.DialogSubmit) -> TaskModuleResponse:
+        """Change the level: a missing reason re-opens the form with its error; the outbox updates the alerts."""
+        incident_id = _incident_id(submitted.context)
+        outcome = await self._incidents.change_level(incident_id, turn.actor, submitted.values,
+                                                     where=turn.conversation.key, locale=turn.locale)
+        if outcome.errors:
+            again = await self._incidents.level_form(incident_id, turn.actor, where=turn.conversation.key,
+                                                     locale=turn.locale)
+            return activities.form_again(again, outcome.errors, nonce=submitted.nonce, values=submitted.data)
+        return activities.card_dialog(outcome.card)
+
     async def refresh(self, turn_context: TurnContext, turn: parse.Turn, value: str) -> AdaptiveCardInvokeResponse:
         """The card's refresh: show the alert as it is now."""
         card = await self._incidents.alert_card(_incident_id(value), turn.actor, where=turn.conversation.key,

@@ -64,11 +64,16 @@ def alert_card(incident: Incident, policy: Policy, t: Translator, *, deadline: d
     ]
     if incident.place:
         fields.append((t("field.place"), incident.place))
+    if incident.level_changed_at:
+        lines.append(t("level.changed", new=level_text(level, t), who=incident.level_changed_by or "-",
+                       at=local_time(incident.level_changed_at, tz), reason=incident.level_reason))
+    change = CardAction(ActionId.CHANGE_LEVEL, t("action.change_level"), str(incident.id))
     if incident.acknowledged_at:
         return Card(
             title=title,
             lines=(*lines, t("alert.acknowledged", who=incident.acknowledged_by, at=local_time(incident.acknowledged_at, tz))),
             fields=tuple(fields),
+            actions=(change,),
             tone=Tone.GOOD,
             summary=t("alert.summary_acknowledged", case=incident.case_no),
         )
@@ -77,7 +82,7 @@ def alert_card(incident: Incident, policy: Policy, t: Translator, *, deadline: d
         title=title,
         lines=tuple(lines),
         fields=tuple(fields),
-        actions=(CardAction(ActionId.ACKNOWLEDGE, t("action.acknowledge"), str(incident.id), primary=True),),
+        actions=(CardAction(ActionId.ACKNOWLEDGE, t("action.acknowledge"), str(incident.id), primary=True), change),
         tone=_TONE[level],
         footer=t("alert.footer"),
         summary=title,

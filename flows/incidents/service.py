@@ -13,7 +13,7 @@ from flows.cards import Card, Tone, notice_card
 from flows.deps import Dependencies
 from flows.forms import FormSpec, RawValues, validate
 from flows.i18n import Translator, local_time, normalize_locale
-from flows.incidents import escalation, messages
+from flows.incidents import escalation, level, messages
 from flows.incidents.help import help_card
 from flows.incidents.links import ReportLinkFlows
 from flows.incidents.report_form import CONTACT_CHANNEL_FIELD, EDIT_PREFIX, SOS_PREFIX, build_report_form
@@ -219,6 +219,48 @@ class IncidentFlows:
                 return await access.refuse(tx, t, actor, "view", incident.case_no, why, self._clock.now(),
                                            incident_id=incident.id)
         return messages.alert_card(incident, self.policy, t, deadline=incident.ack_deadline)
+
+    # -- re-classifying ----------------------------------------------------------------------
+    async def level_form(self, incident_id: int, actor: Actor, *, where: str = "",
+                         locale: str | None = None) -> FormSpec | Card | None:
+        """The level change form for whom may act on the incident (else the refusal); None: unknown."""
+        t = self._t(locale)
+        async with self._store.transaction() as tx:
+            incident = await tx.incidents.get(incident_id)
+            if incident is None:
+                return None
+            why = await access.incident_refusal(tx, self.policy, incident, actor, where)
+            if why is not None:
+                return await access.refuse(tx, t, actor, "change level of", incident.case_no, why, self._clock.now(),
+                                           incident_id=incident.id)
+        return level.level_form(incident, self.policy, t)
+
+    async def change_level(self, incident_id: int, actor: Actor, raw: RawValues, *, where: str = "",
+                           locale: str | None = None) -> ReportOutcome:
+        """Re-classify with a reason: inline errors (nothing stored), a refusal, or the changed incident."""
+        t = self._t(locale)
+        now = self._clock.now()
+        async with self._store.transaction() as tx:
+            incident = await tx.incidents.get(incident_id)
+            if incident is None:
+                return ReportOutcome(card=notice_card(t("complete.unknown"), tone=Tone.WARNING))
+            why = await access.incident_refusal(tx, self.policy, incident, actor, where)
+            if why is not None:
+                return ReportOutcome(card=await access.refuse(tx, t, actor, "change level of", incident.case_no, why,
+                                                              now, incident_id=incident.id))
+            checked = validate(level.level_form(incident, self.policy, t), raw, t, now)
+            if not checked.ok:
+                return ReportOutcome(errors=checked.errors)
+            new = RiskLevel.parse(str(checked.values["level"]))
+            if new is incident.level:
+                return ReportOutcome(card=notice_card(t("level.same", level=messages.level_text(new, t))),
+                                     incident=incident)
+            incident = await level.change_level(tx, self.policy, incident, actor, new,
+                                                str(checked.values["reason"]).strip(), now)
+        self._wake()
+        return ReportOutcome(card=notice_card(t("level.done", case=incident.case_no,
+                                                level=messages.level_text(incident.level, t)), tone=Tone.GOOD),
+                             incident=incident)
 
     # -- configuration in chat -------------------------------------------------------------
     async def bind_target(self, actor: Actor, role: str, address: str, *, unit_id: str | None = None,

@@ -1,4 +1,4 @@
-"""keys and actors: key check table, keyed audit chain, platform user ids of those who act
+"""keys and actors: key check table, keyed audit chain, platform user ids of those who act, level changes
 
 Existing audit rows keep their plain SHA-256 links and are marked legacy (keyed = false):
 `kasuhara audit verify` checks them as such and says so; every new row is HMAC-keyed.
@@ -39,6 +39,11 @@ def upgrade() -> None:
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('acknowledged_by_id', sqlmodel.sql.sqltypes.AutoString(length=200),
                                       nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('level_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False,
+                                      server_default=''))
+        batch_op.add_column(sa.Column('level_changed_by', sqlmodel.sql.sqltypes.AutoString(length=200),
+                                      nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('level_changed_at', storage.tables.UTCDateTime(), nullable=True))
     with op.batch_alter_table('follow_ups', schema=None) as batch_op:
         batch_op.add_column(sa.Column('recorded_by_id', sqlmodel.sql.sqltypes.AutoString(length=200),
                                       nullable=False, server_default=''))
@@ -48,6 +53,9 @@ def downgrade() -> None:
     with op.batch_alter_table('follow_ups', schema=None) as batch_op:
         batch_op.drop_column('recorded_by_id')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.drop_column('level_changed_at')
+        batch_op.drop_column('level_changed_by')
+        batch_op.drop_column('level_reason')
         batch_op.drop_column('acknowledged_by_id')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_column('actor_name')

@@ -73,7 +73,8 @@ async def test_valid_report_confirms_in_the_modal_and_alerts_the_units_channel(w
     assert incident.reporter.user_id == "U0REPORTER"
 
     (alert,) = await eventually(lambda: alert_posts(world), runtime=world.runtime)
-    (button,) = buttons(alert.args["blocks"])
+    (button, change) = buttons(alert.args["blocks"])
+    assert change["action_id"] == "kasuhara.change_level" and change["value"] == str(incident.id)
     assert button["action_id"] == "kasuhara.acknowledge" and button["value"] == str(incident.id)
     assert incident.case_no in alert.args["text"]
     posted = str(alert.args["blocks"])
@@ -154,7 +155,8 @@ async def test_acknowledge_updates_the_alert_and_a_second_click_changes_nothing(
     assert update.args["channel"] == STORE_MANAGERS
     assert update.args["ts"] == alert.response["ts"]
     assert "suzuki" in str(update.args["blocks"])
-    assert buttons(update.args["blocks"]) == []  # nothing left to click
+    # nothing left to click but a re-classification by a manager
+    assert [b["action_id"] for b in buttons(update.args["blocks"])] == ["kasuhara.change_level"]
 
     again = await acknowledge(world, incident.id, "U0MANAGER2", "tanaka")
     assert again.status == 200

@@ -185,3 +185,54 @@ async def test_a_case_code_answered_from_outside_the_desk_looks_unknown_and_reac
         from sqlalchemy import text
         rows = (await tx.session.execute(text("SELECT actor, detail FROM audit_events WHERE action = 'refused'"))).all()
     assert rows == [("slack:U0OUTSIDER", f"answer {code}: not_desk")]
+
+
+# -- a manager re-classifies, with a reason ----------------------------------------------------
+def level_submission(private_metadata: str, *, level: str, reason: str | None, user=("U0MANAGER1", "suzuki"),
+                     view_id: str = "V0LEVEL01") -> dict:
+    body = as_user(payload("slack_view_submission_follow_up_record"), *user)
+    values = {"level": {"kasuhara.field.level": {"type": "static_select",
+                                                 "selected_option": {"value": level,
+                                                                     "text": {"type": "plain_text", "text": level}}}},
+              "reason": {"kasuhara.field.reason": {"type": "plain_text_input", "value": reason}}}
+    body["view"].update(id=view_id, callback_id="kasuhara.incident_level", private_metadata=private_metadata,
+                        state={"values": values})
+    return body
+
+
+async def open_level_form(world, incident_id: int, *, channel: str = STORE_MANAGERS,
+                          user=("U0MANAGER1", "suzuki")) -> dict:
+    click = ack_click(incident_id, channel=channel, user=user[0], name=user[1])
+    click["actions"][0].update(action_id="kasuhara.change_level")
+    click["trigger_id"] = "111.222.level"
+    assert (await world.send.interaction(click)).status == 200
+    (opened,) = await world.standin.wait_for("views.open")
+    return opened.args["view"]
+
+
+async def test_a_manager_raises_the_level_with_a_reason_from_the_alert(world):
+    from tests.adapters.slack.slack_fixtures import DIVISION, HR
+
+    incident = await reported(world)  # L2: the store managers' channel
+    view = await open_level_form(world, incident.id)
+    assert view["callback_id"] == "kasuhara.incident_level"
+    missing = await world.send.interaction(level_submission(view["private_metadata"], level="L3", reason=None))
+    assert missing.json()["response_action"] == "errors" and "reason" in missing.json()["errors"]
+    assert (await incidents(world.runtime))[0].level.name == "L2"  # nothing stored without a reason
+    done = await world.send.interaction(level_submission(view["private_metadata"], level="L3", reason="刃物を確認"))
+    assert done.json()["response_action"] == "update"
+    await eventually(lambda: posts_to(world, HR) and posts_to(world, DIVISION), runtime=world.runtime)
+    update = await eventually(lambda: [c for c in world.standin.calls_to("chat.update")
+                                       if "刃物を確認" in str(c.args)], runtime=world.runtime)
+    assert update  # the posted alert shows the new level and why
+    [changed] = [e for e in await audit(world, incident.id) if e.action == "level_changed"]
+    assert changed.detail == "L2 -> L3: 刃物を確認" and changed.actor == "slack:U0MANAGER1"
+
+
+async def test_the_reporter_cannot_change_the_level_of_their_own_incident(world):
+    incident = await reported(world)
+    click = ack_click(incident.id, user="U0REPORTER", name="yamada")
+    click["actions"][0].update(action_id="kasuhara.change_level")
+    assert (await world.send.interaction(click)).status == 200
+    assert "ご自身が報告した案件" in await refusal_to(world, "U0REPORTER")
+    assert world.standin.calls_to("views.open") == []

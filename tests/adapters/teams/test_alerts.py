@@ -38,7 +38,8 @@ async def test_acknowledge_returns_the_refreshed_card_and_updates_the_posted_ale
     assert status == 200
     assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
     assert card_problems(body["value"]) == []
-    assert "actions" not in body["value"] and "refresh" not in body["value"]  # nothing left to click
+    assert [a["data"].get("kasuharaAction") for a in body["value"]["actions"]] == ["change_level"]  # only that
+    assert "refresh" not in body["value"]
     assert "Rido" in str(body["value"])  # who acknowledged
     await world.drain()
     [update] = world.microsoft.sent("PUT")
@@ -153,7 +154,8 @@ async def test_the_refresh_action_shows_the_alert_as_it_is_now(world):
     await acknowledge(world, incident.id)
     status, body = await refresh(world, str(incident.id))
     assert card_problems(body["value"]) == []
-    assert "actions" not in body["value"] and "Rido" in str(body["value"])
+    assert [a["data"].get("kasuharaAction") for a in body["value"]["actions"]] == ["change_level"]
+    assert "Rido" in str(body["value"])
     assert world.microsoft.sent("PUT") == []  # a refresh answers the viewer; it posts nothing
 
 

@@ -55,17 +55,19 @@ def test_every_flows_card_renders_as_a_valid_teams_card(policy, locale):
 
 def test_acknowledge_is_a_universal_action_with_the_incident_id_and_a_refresh(policy):
     rendered = card(messages.alert_card(incident(), policy, Translator("ja"), deadline=NOW))
-    [ack] = rendered["actions"]
+    [ack, change] = rendered["actions"]
+    assert change["data"]["kasuharaAction"] == "change_level" and change["data"]["msteams"] == {"type": "task/fetch"}
     assert ack == {"type": "Action.Execute", "title": "確認して対応する", "verb": "kasuhara.acknowledge",
                    "data": {"incidentId": "7"}}
     assert rendered["refresh"]["action"] == {"type": "Action.Execute", "verb": ids.REFRESH_VERB,
                                              "data": {"incidentId": "7"}}
 
 
-def test_an_acknowledged_alert_has_no_buttons_and_no_refresh(policy):
+def test_an_acknowledged_alert_keeps_only_the_level_change_and_no_refresh(policy):
     rendered = card(messages.alert_card(incident(acknowledged_at=NOW, acknowledged_by="Boss"), policy,
                                         Translator("ja"), deadline=None))
-    assert "actions" not in rendered and "refresh" not in rendered
+    assert [a["data"]["kasuharaAction"] for a in rendered["actions"]] == ["change_level"]
+    assert "refresh" not in rendered
 
 
 def test_open_report_opens_the_dialog_and_carries_the_context(policy):

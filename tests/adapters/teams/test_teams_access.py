@@ -151,3 +151,38 @@ async def test_a_case_code_answered_from_outside_the_desk_looks_unknown(world):
     assert rows == [(f"teams:{STRANGER_AAD}", f"answer {code}: not_desk")]
     allowed = await world.bot.send(submit(code, DESK_CHANNEL))
     assert code in str(allowed[1]) and "C-????" not in str(allowed[1])
+
+
+# -- a manager re-classifies, with a reason ----------------------------------------------------
+def level_fetch(world, incident_id: int) -> dict:
+    fetch = payload("teams_invoke_task_fetch_report", world.microsoft.service_url)
+    fetch["value"]["data"] = {"kasuharaAction": "change_level", "kasuharaValue": str(incident_id),
+                              "msteams": {"type": "task/fetch"}}
+    return fetch
+
+
+async def test_a_manager_raises_the_level_with_a_reason_and_hr_is_alerted(world):
+    from tests.adapters.teams.teams_harness import DESK_CHANNEL, dialog_card, install_in_team
+
+    incident, _ = await alerted(world)
+    await install_in_team(world, HR_CHANNEL)
+    status, opened = await world.bot.send(clicked_in(level_fetch(world, incident.id)))
+    form = dialog_card(opened)
+    submit = clicked_in(payload("teams_invoke_task_submit_report", world.microsoft.service_url))
+    submit["value"]["data"] = {**form["actions"][0]["data"], "level": "L3"}
+    status, again = await world.bot.send(submit)  # no reason: the form again, with its error
+    assert status == 200 and "reason" in str(dialog_card(again)) and (await incidents(world))[0].level.name == "L2"
+    submit["value"]["data"]["reason"] = "刃物を確認"
+    status, done = await world.bot.send(submit)
+    assert status == 200 and (await incidents(world))[0].level.name == "L3"
+    await world.drain()
+    assert posts_to(world, HR_CHANNEL)  # L3 adds hr
+    updates = [r for r in world.microsoft.sent("PUT") if "刃物を確認" in str(r.body)]
+    assert updates  # the posted alert shows the change and why
+    assert DESK_CHANNEL not in [r.conversation_id for r in updates]
+
+
+async def test_an_outsider_gets_no_level_form(world):
+    incident, _ = await alerted(world)
+    status, body = await world.bot.send(personal_chat_of(level_fetch(world, incident.id), STRANGER_AAD))
+    assert status == 200 and "通知を受けた担当者だけ" in str(body) and "reason" not in str(body)

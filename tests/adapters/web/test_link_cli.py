@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.bot.test_cli import run
+from tests.keys import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -20,7 +21,7 @@ def here(tmp_path):
 
 
 def env(here: Path, **extra) -> dict:
-    return {"KASUHARA_SECRET_KEY": "cli-secret-key-0123456789", "KASUHARA_PUBLIC_URL": "https://kasuhara.example.co.jp/",
+    return {"KASUHARA_SECRET_KEY": TEST_KEY, "KASUHARA_PUBLIC_URL": "https://kasuhara.example.co.jp/",
             "DATABASE_URL": f"sqlite:///{here / 'kasuhara.db'}", **extra}
 
 

@@ -8,17 +8,17 @@ from bot.app import prepare_database
 from flows.cards import Card
 from flows.model import Platform
 from flows.ports import DeliveryError
-from storage.crypto import Sealer
 from storage.db import Database
 from storage.web_inbox import SqlWebInbox
 from tests.fakes import FakeClock
+from tests.keys import sealer_for
 
 
 @pytest.fixture
 async def notifier(tmp_path):
     url = f"sqlite:///{tmp_path / 'n.db'}"
     prepare_database(url)
-    database = Database(url, Sealer("notifier-secret"))
+    database = Database(url, sealer_for(url))
     yield WebNotifier(SqlWebInbox(database), FakeClock()), SqlWebInbox(database)
     await database.close()
 

@@ -32,7 +32,7 @@ async def test_l2_report_alerts_the_units_field_manager_with_an_acknowledge_butt
     assert incident.level is RiskLevel.L2 and incident.reasons == ("abuse",)
     [alert] = world.notifier.to("C1MANAGER")
     assert incident.case_no in alert.card.title and "L2" in alert.card.title
-    assert [a.id.value for a in alert.card.actions] == ["acknowledge"]
+    assert [a.id.value for a in alert.card.actions] == ["acknowledge", "change_level"]
     assert world.notifier.to("C0DIVISION") == []  # not yet
 
 
@@ -109,7 +109,7 @@ async def test_acknowledging_stops_every_further_ping_and_updates_posted_alerts(
     await world.later(minutes=15)  # escalated once: two alerts to the manager, one to the division
     outcome = await world.flows.incidents.acknowledge(incident.id, MANAGER, where=alert_channel(incident))
     assert outcome.first and outcome.incident.status is IncidentStatus.ACKNOWLEDGED
-    assert any("佐藤" in line for line in outcome.card.lines) and outcome.card.actions == ()
+    assert any("佐藤" in line for line in outcome.card.lines) and [a.id.value for a in outcome.card.actions] == ["change_level"]
     await world.settle()
     updates = [s for s in world.notifier.sent if s.op == "update"]
     assert sorted(u.address for u in updates) == ["C0DIVISION", "C1MANAGER", "C1MANAGER"]
@@ -250,3 +250,38 @@ async def test_the_reporter_completes_the_optional_part_later(world):
     assert done.incident.feelings_support == "少し怖い" and done.incident.description == incident.description
     async with world.store.transaction() as tx:
         assert [e.action for e in await tx.audit.for_incident(incident.id)][-1] == "completed"
+
+
+async def test_a_manager_raises_the_level_with_a_reason_and_the_new_roles_are_alerted(world):
+    incident = await report(world)  # L2: the field manager's channel
+    where = alert_channel(incident)
+    form = await world.flows.incidents.level_form(incident.id, MANAGER, where=where, locale="ja")
+    assert [f.id for f in form.fields] == ["level", "reason"] and form.field("reason").required
+    missing = await world.flows.incidents.change_level(incident.id, MANAGER, {"level": "L3"}, where=where, locale="ja")
+    assert "reason" in missing.errors  # a change without a reason: inline error, nothing stored
+    async with world.store.transaction() as tx:
+        assert (await tx.incidents.get(incident.id)).level is RiskLevel.L2
+    outcome = await world.flows.incidents.change_level(incident.id, MANAGER, {"level": "L3", "reason": "凶器を確認"},
+                                                       where=where, locale="ja")
+    assert outcome.incident.level is RiskLevel.L3 and outcome.incident.level_reason == "凶器を確認"
+    await world.settle()
+    assert world.notifier.to("C0HR") and world.notifier.to("C0DIVISION")  # L3 adds hr, legal and the division head
+    updated = [s for s in world.notifier.sent if s.op == "update" and s.address == "C1MANAGER"]
+    assert updated and "凶器を確認" in " ".join(updated[-1].card.lines)  # shows on the posted alert
+    async with world.store.transaction() as tx:
+        [changed] = [e for e in await tx.audit.for_incident(incident.id) if e.action == "level_changed"]
+    assert changed.detail == "L2 -> L3: 凶器を確認" and changed.actor == MANAGER.key  # and in the timeline
+
+
+async def test_lowering_stops_nothing_already_sent_and_the_reporter_cannot_change_the_level(world):
+    incident = await report(world)
+    where = alert_channel(incident)
+    refused = await world.flows.incidents.change_level(incident.id, incident.reporter, {"level": "L1", "reason": "x"},
+                                                       where=where, locale="ja")
+    assert not refused.errors and refused.incident is None and "ご自身が報告した案件" in refused.card.title
+    sent = len(world.notifier.sent)
+    lowered = await world.flows.incidents.change_level(incident.id, MANAGER, {"level": "L1", "reason": "誤報"},
+                                                       where=where, locale="ja")
+    assert lowered.incident.level is RiskLevel.L1
+    await world.settle()
+    assert all(s.op == "update" for s in world.notifier.sent[sent:])  # nothing new was posted, nothing withdrawn
