@@ -13,7 +13,6 @@ from flows.model import (
     Delivery,
     DeliveryKind,
     PrivatePayload,
-    Role,
     Target,
     Timer,
     TimerKind,
