@@ -49,6 +49,7 @@ class Field:
     min_value: int | None = None
     max_value: int | None = None
     section: str = "required"  # "required" part first, "optional" part after a divider
+    time_label: str = ""  # DATETIME: the label of the time half (platforms that split date and time)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class FormSpec:
     optional_heading: str = ""
     timezone: str = "Asia/Tokyo"
     context: str = ""  # opaque to adapters: carried through the round trip (e.g. SOS id)
+    invalid: str = ""  # what a platform shows by an input it refuses itself (empty required field)
 
     def field(self, field_id: str) -> Field:
         for item in self.fields:

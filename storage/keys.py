@@ -30,6 +30,7 @@ from storage.crypto import KDF_NAME, DerivedKeys, Sealer
 from storage.db import sync_url
 from storage.tables import AuditRow, DeliveryRow, IncidentRow, KeyCheckRow
 from storage.tables_aftercare import ConsultationRow, FollowUpRow
+from storage.tables_reports import CustomerLinkRow, CustomerMeasureRow
 from storage.tables_web import WebInboxRow
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,9 @@ class LegacyKeys:
     def __init__(self, secret: str):
         key = base64.urlsafe_b64encode(hashlib.sha256(b"kasuhara-v1:" + secret.encode()).digest())
         self._fernet = Fernet(key)
+        # Its look-up digests (consultation owners, report link tokens, receipt codes, customers) were
+        # HMACs under this key: kept as the digest key, so they stay valid (it is stored sealed).
+        self.mac_key = hashlib.sha256(b"kasuhara-mac-v1:" + secret.encode()).digest()
 
     def open(self, token: str) -> str:
         if not token:
@@ -153,11 +157,19 @@ def _stored(connection: Connection) -> KeyCheckRow | None:
     return None if row is None else KeyCheckRow(**row._mapping)
 
 
+def _sealed_columns():
+    """Every column holding one sealed value (consultations and the outbox are handled apart)."""
+    return [(IncidentRow.__table__, IncidentRow.__table__.c.feelings_support_enc),
+            (FollowUpRow.__table__, FollowUpRow.__table__.c.sensitive_enc),
+            (WebInboxRow.__table__, WebInboxRow.__table__.c.card_enc),
+            (CustomerLinkRow.__table__, CustomerLinkRow.__table__.c.identifier_enc),
+            (CustomerMeasureRow.__table__, CustomerMeasureRow.__table__.c.note_enc)]
+
+
 def _sample_token(connection: Connection) -> str | None:
     """One sealed value, to tell whether a key can open the data (None: nothing is sealed yet)."""
-    for column in (IncidentRow.__table__.c.feelings_support_enc, FollowUpRow.__table__.c.sensitive_enc,
-                   ConsultationRow.__table__.c.link_enc, ConsultationRow.__table__.c.revealed_name_enc,
-                   WebInboxRow.__table__.c.card_enc):
+    for column in (*(c for _, c in _sealed_columns()), ConsultationRow.__table__.c.link_enc,
+                   ConsultationRow.__table__.c.revealed_name_enc):
         value = connection.execute(select(column).where(column != "").limit(1)).scalar()
         if value:
             return value
@@ -221,6 +233,7 @@ def _first_use(connection: Connection, secret: str, old_secret: str) -> None:
             raise KeyProblem(f"environment: {SECRET_ENV} cannot open the data in this database (sealed before the "
                              f"key check existed). Fix: set {SECRET_ENV} to the key the bot ran with; to change it, "
                              f"set the old one as {OLD_SECRET_ENV} and a new one as {SECRET_ENV}.")
+        digest_key = legacy.mac_key
         counts = _reseal(connection, legacy.open, Sealer(keys, digest_key))
         log.warning("re-sealed %s values with the salted key derivation (%s)", sum(counts.values()), KDF_NAME)
     try:
@@ -241,18 +254,10 @@ def _opens(legacy: LegacyKeys, token: str) -> bool:
 def _reseal(connection: Connection, old_open: Callable[[str], str], new: Sealer) -> dict[str, int]:
     """Re-seal every sealed column and re-compute keyed digests; return counts per table."""
     counts: dict[str, int] = {}
-    incidents = IncidentRow.__table__
-    for row_id, token in connection.execute(select(incidents.c.id, incidents.c.feelings_support_enc)
-                                            .where(incidents.c.feelings_support_enc != "")).all():
-        connection.execute(update(incidents).where(incidents.c.id == row_id)
-                           .values(feelings_support_enc=new.seal(old_open(token))))
-        counts["incidents"] = counts.get("incidents", 0) + 1
-    follow_ups = FollowUpRow.__table__
-    for row_id, token in connection.execute(select(follow_ups.c.id, follow_ups.c.sensitive_enc)
-                                            .where(follow_ups.c.sensitive_enc != "")).all():
-        connection.execute(update(follow_ups).where(follow_ups.c.id == row_id)
-                           .values(sensitive_enc=new.seal(old_open(token))))
-        counts["follow_ups"] = counts.get("follow_ups", 0) + 1
+    for table, column in _sealed_columns():
+        for row_id, token in connection.execute(select(table.c.id, column).where(column != "")).all():
+            connection.execute(update(table).where(table.c.id == row_id).values({column.name: new.seal(old_open(token))}))
+            counts[table.name] = counts.get(table.name, 0) + 1
     consultations = ConsultationRow.__table__
     for row_id, link, name in connection.execute(select(consultations.c.id, consultations.c.link_enc,
                                                         consultations.c.revealed_name_enc)).all():

@@ -51,7 +51,9 @@ def build_record_form(follow_up: FollowUp, incident: Incident, policy: Policy, t
     if follow_up.kind == "review":
         intro.append(t("fu.form.review_closes"))
     title_key = f"fu.form.title.{follow_up.kind}"
-    return FormSpec(id=FORM_ID, title=t(title_key) if t.has(title_key) else t("fu.form.title.other"),
+    return FormSpec(
+                    invalid=t("form.error.required"),
+                    id=FORM_ID, title=t(title_key) if t.has(title_key) else t("fu.form.title.other"),
                     submit=t("fu.form.submit"), close=t("fu.form.close"), fields=tuple(fields),
                     intro="\n".join(intro), timezone=policy.timezone, context=str(follow_up.id))
 

@@ -133,7 +133,9 @@ def desk_notice_card(c: Consultation, key: str, policy: Policy, t: Translator) -
 # -- forms ----------------------------------------------------------------------------------
 def reveal_form(c: Consultation, display_name: str, policy: Policy, t: Translator) -> FormSpec:
     """Ask for the name the employee wants the desk to see (their display name by default)."""
-    return FormSpec(id=REVEAL_FORM_ID, title=t("consult.reveal.title"), submit=t("consult.reveal.submit"),
+    return FormSpec(
+                    invalid=t("form.error.required"),
+                    id=REVEAL_FORM_ID, title=t("consult.reveal.title"), submit=t("consult.reveal.submit"),
                     close=t("fu.form.close"), intro=t("consult.reveal.intro", code=c.code), timezone=policy.timezone,
                     context=c.code, fields=(Field("name", FieldKind.TEXT, t("consult.reveal.name"), required=True,
                                                   initial=display_name or None, max_length=100),))
@@ -141,6 +143,8 @@ def reveal_form(c: Consultation, display_name: str, policy: Policy, t: Translato
 
 def reply_form(code: str, policy: Policy, t: Translator) -> FormSpec:
     """The desk's answer box (Teams Reply action; Slack answers in the thread instead)."""
-    return FormSpec(id=REPLY_FORM_ID, title=t("consult.reply.title"), submit=t("consult.reply.submit"),
+    return FormSpec(
+                    invalid=t("form.error.required"),
+                    id=REPLY_FORM_ID, title=t("consult.reply.title"), submit=t("consult.reply.submit"),
                     close=t("fu.form.close"), intro=t("consult.reply.intro", code=code), timezone=policy.timezone,
                     context=code, fields=(Field("text", FieldKind.TEXTAREA, t("consult.reply.text"), required=True),))

@@ -35,6 +35,7 @@ def level_form(incident: Incident, policy: Policy, t: Translator) -> FormSpec:
     """The level and a required reason (a change without a reason is an inline error)."""
     options = tuple(Option(level.name, level_text(level, t)) for level in RiskLevel)
     return FormSpec(
+        invalid=t("form.error.required"),
         id=FORM_ID, title=t("level.title", case=incident.case_no), submit=t("level.submit"), close=t("fu.form.close"),
         fields=(Field("level", FieldKind.SELECT, t("level.field.level"), required=True, options=options,
                       initial=incident.level.name),

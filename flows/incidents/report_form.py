@@ -39,7 +39,8 @@ def build_report_form(policy: Policy, t: Translator, *, context: str = "") -> Fo
 
     level_word = {s.id: f"[{s.level.name}] " for s in policy.signals}
     required = (
-        Field("occurred_at", FieldKind.DATETIME, t("form.occurred_at"), required=True, hint=t("form.occurred_at.hint")),
+        Field("occurred_at", FieldKind.DATETIME, t("form.occurred_at"), required=True, hint=t("form.occurred_at.hint"),
+              time_label=t("form.occurred_at.time")),
         Field("unit", FieldKind.SELECT, t("form.unit"), required=True,
               options=tuple(Option(u.id, u.name) for u in policy.units),
               initial=policy.units[0].id if len(policy.units) == 1 else None),
@@ -68,10 +69,13 @@ def build_report_form(policy: Policy, t: Translator, *, context: str = "") -> Fo
               max_length=3000),
     )
     if context.startswith(EDIT_PREFIX):  # completing a report later: the optional part only
-        return FormSpec(id=REPORT_FORM_ID, title=t("form.title_edit"), submit=t("form.submit_edit"),
+        return FormSpec(
+                        invalid=t("form.error.required"),
+                        id=REPORT_FORM_ID, title=t("form.title_edit"), submit=t("form.submit_edit"),
                         close=t("form.close"), intro=t("form.intro_edit"), optional_heading="",
                         timezone=policy.timezone, context=context, fields=tuple(_optional(f) for f in optional))
     return FormSpec(
+        invalid=t("form.error.required"),
         id=REPORT_FORM_ID,
         title=t("form.title"),
         submit=t("form.submit"),

@@ -28,6 +28,7 @@ from tests.adapters.teams.teams_harness import ADMIN_AAD, APP_ID, PASSWORD, BotC
 from tests.adapters.teams.teams_harness import payload as teams_payload
 from tests.adapters.teams.teams_pki import make_pki
 from tests.adapters.teams.teams_standin import StandIn
+from tests.adapters.teams.teams_harness import TENANTS_YAML
 
 T = Translator("ja")
 SLACK_ADMIN, SLACK_CHANNEL, SLACK_DM = "U0ADMIN", "C0STORE01", "D0ADMINDM"
@@ -53,7 +54,7 @@ escalation:
   L2: {{notify: [field_manager], ack_within: 15m, then: [division_head]}}
   L3: {{notify: [division_head, hr], ack_within: 15m, then: [executives]}}
   L4: {{notify: [field_manager, executives, crisis], ack_within: 5m, then: [executives], repeat_every: 5m}}
-"""
+""" + TENANTS_YAML
 
 # (where, what the person typed, what they must be shown: (tone, catalog key of the title) per card)
 TABLE = [

@@ -13,6 +13,8 @@ from tests.adapters.slack.slack_standin import SlackStandIn
 from tests.adapters.teams.teams_harness import APP_ID, PASSWORD, BotClient, payload
 from tests.adapters.teams.teams_standin import StandIn
 from tests.databases import migrated_sqlite
+from tests.adapters.teams.teams_harness import TENANTS_YAML
+from tests.keys import TEST_KEY
 
 SLACK_HR = "C0HRDESK"
 TEAMS_HR = "19:hr0000000000000000000000000000aa@thread.tacv2"
@@ -41,7 +43,7 @@ escalation:
   L2: {{notify: [field_manager], ack_within: 15m, then: [division_head]}}
   L3: {{notify: [division_head, hr, legal], ack_within: 15m, then: [executives]}}
   L4: {{notify: [field_manager, executives, crisis], ack_within: 5m, then: [executives]}}
-"""
+""" + TENANTS_YAML
 
 
 def environment(tmp_path: Path, slack: SlackStandIn, microsoft: StandIn) -> dict[str, str]:
@@ -49,7 +51,7 @@ def environment(tmp_path: Path, slack: SlackStandIn, microsoft: StandIn) -> dict
     if not policy.exists():
         policy.write_text(textwrap.dedent(POLICY), encoding="utf-8")
     return {"DATABASE_URL": migrated_sqlite(tmp_path / "kasuhara.db"), "KASUHARA_CONFIG": str(policy),
-            "KASUHARA_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "KASUHARA_SECRET_KEY": TEST_KEY,
             "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
             "TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": PASSWORD, **microsoft.env()}
 

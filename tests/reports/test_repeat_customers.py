@@ -2,6 +2,8 @@
 shows the measures HR recorded, and the identifier stays sealed (HR only)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import hashlib
 import sqlite3
 from datetime import timedelta
@@ -11,7 +13,9 @@ import pytest
 from flows.model import RiskLevel
 from flows.reports.customers import normalize_identifier
 from flows.reports.period import Month, ReportInputError
-from storage.crypto import Sealer
+from storage.keys import generate
+from tests.databases import migrated_sqlite
+from tests.keys import TEST_KEY, sealer_for
 from storage.customers import DIGEST_PURPOSE
 from tests.flows.conftest import World
 from tests.flows.incidents.test_reporting import REPORTER, form
@@ -72,7 +76,8 @@ async def test_the_digest_is_keyed_by_the_secret_key(world):
     stored = sqlite3.connect(world.url.removeprefix("sqlite:///")).execute(
         "select digest from customer_links").fetchone()[0]
     assert stored == world.store.sealer.digest(DIGEST_PURPOSE + "09012345678")
-    assert stored != Sealer("another-secret").digest(DIGEST_PURPOSE + "09012345678")
+    other_url = migrated_sqlite(Path(world.url.removeprefix("sqlite:///")).with_name("other.db"))
+    assert stored != sealer_for(other_url, generate()).digest(DIGEST_PURPOSE + "09012345678")
     assert stored != hashlib.sha256(b"09012345678").hexdigest()  # never an unkeyed digest
 
 
@@ -127,6 +132,6 @@ async def test_the_monthly_report_lists_repeat_customers_identifier_for_hr_only(
     incidents = {r[0]: r for r in report.table("incidents").rows}
     assert incidents[second.case_no][-1] == first.case_no  # 同一顧客の過去事案
     assert report.kpis.repeat_customer == 1
-    hr = await build(path, month=Month(2026, 11), sensitive=True, secret="test-secret")
+    hr = await build(path, month=Month(2026, 11), sensitive=True, secret=TEST_KEY)
     assert hr.table("repeat_customers").rows[0][0] == "09012345678"
     assert POLICY.reports.repeat_window == timedelta(days=180)

@@ -77,7 +77,7 @@ async def _seed(url: str, sealer) -> int:
     database = Database(url, sealer)
     async with database.transaction() as tx:
         incident = await tx.incidents.add(IncidentDraft(
-            unit_id="chuo", reporter=Actor(Platform.SLACK, "U1", "山田"), occurred_at=NOW, channel="phone",
+            unit_id="chuo", reporter=Actor(Platform.SLACK, "U1", "山田"), occurred_at=NOW, contact_channel="phone",
             description="x", behaviours=("abuse",), danger=False, level=RiskLevel.L2, assessed_level=RiskLevel.L2,
             reasons=("abuse",), feelings_support="眠れない"), SNAPSHOT, NOW)
         case = await tx.consultations.add(Actor(Platform.SLACK, "U9"), "C-2345", "chuo", NOW)
@@ -164,4 +164,31 @@ async def test_data_sealed_by_the_old_unsalted_derivation_is_resealed_at_first_s
         case = await tx.consultations.get(code="C-2345")
         assert await tx.consultation_links.is_owner(case.id, Actor(Platform.SLACK, "U9"))
         assert await tx.consultation_links.recipient(case.id) == Actor(Platform.SLACK, "U9")
+    await database.close()
+
+
+async def test_legacy_digests_stay_valid_after_the_upgrade(tmp_path):
+    """Report link tokens and receipt codes are stored only as digests: the upgrade keeps their key."""
+    import hmac
+
+    url, key = _db(tmp_path), generate()
+    legacy = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"kasuhara-v1:" + key.encode()).digest()))
+    legacy_mac = hashlib.sha256(b"kasuhara-mac-v1:" + key.encode()).digest()
+    token = "link-token-handed-out-before"
+    with sqlite3.connect(tmp_path / "k.db") as connection:
+        connection.execute("INSERT INTO report_links (token_digest, unit_id, created_at) VALUES (?, 'chuo', "
+                           "'2026-11-20 01:00:00')",
+                           (hmac.new(legacy_mac, f"report-link:{token}".encode(), hashlib.sha256).hexdigest(),))
+        connection.execute("INSERT INTO incidents (case_no, unit_id, reporter_platform, reporter_id, reporter_name, "
+                           "occurred_at, place, channel, description, behaviours, types, danger, level, "
+                           "assessed_level, reasons, counterpart, injury_damage, first_response, evidence, "
+                           "final_action, prevention, feelings_support_enc, is_sos, status, created_at, "
+                           "acknowledged_by, snapshot) SELECT 'K-1', 'chuo', 'slack', 'U1', '', '2026-11-20 01:00:00', "
+                           "'', 'phone', 'x', '[]', '[]', 0, 2, 2, '[]', '', '', '', '[]', '[]', '', ?, 0, 'open', "
+                           "'2026-11-20 01:00:00', '', '{}'", (legacy.encrypt("眠れない".encode()).decode(),))
+    database = Database(url, open_keys(url, key))
+    async with database.transaction() as tx:
+        assert await tx.links.unit_of(token) == "chuo"
+        [incident] = await tx.incidents.list_all()
+        assert incident.feelings_support == "眠れない"
     await database.close()

@@ -1,8 +1,10 @@
 """Render neutral cards and forms as Adaptive Cards (v1.5, what Teams renders for bots).
 
 Pure functions: same input, same JSON; no I/O and no catalog look-ups, so they are tested
-directly. Text a person may have typed goes into RichTextBlock/TextRun, which Teams does not
-run through markdown (backslash escapes render differently per client).
+directly. Every text goes into RichTextBlock/TextRun, which Teams does not run through markdown
+(backslash escapes render differently per client): not TextBlock, and not FactSet, whose values
+Teams renders as markdown ("[ポータル](https://evil.example)" became a live link). Facts are
+rows of two RichTextBlocks. Every input has a label and an errorMessage (Teams' own checks).
 """
 from __future__ import annotations
 
@@ -28,9 +30,9 @@ def card(source: Card, *, image_url: str = "", image_alt: str = "") -> dict:
         body.append({"type": "Image", "url": image_url, "altText": image_alt, "size": "Stretch"})
     body += [_plain(line) for line in source.lines if line]
     if source.fields:
-        body.append({"type": "FactSet", "facts": [{"title": k, "value": v or "-"} for k, v in source.fields]})
+        body.append(_facts(source.fields))
     if source.footer:
-        body.append({"type": "TextBlock", "text": source.footer, "isSubtle": True, "size": "Small", "wrap": True})
+        body.append(_plain(source.footer, isSubtle=True, size="Small"))
     ordered = sorted(source.actions, key=lambda a: not a.primary)
     rendered = _envelope(body, [action(a) for a in ordered], source.fallback)
     ack = next((a for a in source.actions if a.id is ActionId.ACKNOWLEDGE), None)
@@ -71,9 +73,8 @@ def form(spec: FormSpec, errors: Mapping[str, str] | None = None, *, nonce: str 
         if item.section == "optional" and not optional_started:
             optional_started = True
             if spec.optional_heading:
-                body.append({"type": "TextBlock", "text": spec.optional_heading, "weight": "Bolder",
-                             "wrap": True, "separator": True, "spacing": "Large"})
-        body += _field(item, errors.get(item.id, ""), spec.timezone, values)
+                body.append({**_plain(spec.optional_heading, weight="Bolder"), "separator": True, "spacing": "Large"})
+        body += _field(item, errors.get(item.id, ""), spec.timezone, values, spec.invalid)
     kinds = {f.id: f.kind.value for f in spec.fields if f.kind in (FieldKind.MULTISELECT, FieldKind.DATETIME)}
     data = {ids.DATA_FORM: spec.id, ids.DATA_CONTEXT: spec.context, ids.DATA_NONCE: nonce}
     if kinds:
@@ -82,17 +83,16 @@ def form(spec: FormSpec, errors: Mapping[str, str] | None = None, *, nonce: str 
     return _envelope(body, [submit], spec.title)
 
 
-def _field(item: Field, error: str, tz: str, values: Mapping[str, object]) -> list[dict]:
-    common = {"label": item.label, "isRequired": item.required}
-    if error:
-        common["errorMessage"] = error
+def _field(item: Field, error: str, tz: str, values: Mapping[str, object], invalid: str) -> list[dict]:
+    # Teams validates required inputs itself before submitting, and shows errorMessage then.
+    common = {"label": item.label, "isRequired": item.required, "errorMessage": error or invalid or item.label}
     if item.kind is FieldKind.DATETIME:
         day, clock = _split_datetime(item.initial, tz)
         day = _submitted(values, ids.date_input(item.id), day)
         clock = _submitted(values, ids.time_input(item.id), clock)
         date_input = {"type": "Input.Date", "id": ids.date_input(item.id), **common, **_value(day)}
-        time_input = {"type": "Input.Time", "id": ids.time_input(item.id), "isRequired": item.required,
-                      **_value(clock), **({"errorMessage": error} if error else {})}
+        time_input = {"type": "Input.Time", "id": ids.time_input(item.id), **common,
+                      "label": item.time_label or item.label, **_value(clock)}
         elements = [{"type": "ColumnSet", "columns": [
             {"type": "Column", "width": "stretch", "items": [date_input]},
             {"type": "Column", "width": "stretch", "verticalContentAlignment": "Bottom", "items": [time_input]},
@@ -113,11 +113,9 @@ def _field(item: Field, error: str, tz: str, values: Mapping[str, object]) -> li
         elements = [{"type": "Input.Text", "id": item.id, **common, "maxLength": item.max_length,
                      "isMultiline": item.kind is FieldKind.TEXTAREA, **_value(shown), **_placeholder(item)}]
     if item.hint:
-        elements.append({"type": "TextBlock", "text": item.hint, "isSubtle": True, "size": "Small",
-                         "wrap": True, "spacing": "None"})
+        elements.append({**_plain(item.hint, isSubtle=True, size="Small"), "spacing": "None"})
     if error:
-        elements.append({"type": "TextBlock", "text": error, "color": "Attention", "weight": "Bolder",
-                         "size": "Small", "wrap": True, "spacing": "None"})
+        elements.append({**_plain(error, color="Attention", weight="Bolder", size="Small"), "spacing": "None"})
     return elements
 
 
@@ -142,6 +140,15 @@ def _submitted(values: Mapping[str, object], input_id: str, initial: str) -> str
 
 def _plain(text: str, **style: str) -> dict:
     return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+
+
+def _facts(fields) -> dict:
+    """Label and value rows, all plain text (FactSet would run the values through markdown)."""
+    return {"type": "Container", "spacing": "Medium", "items": [
+        {"type": "ColumnSet", "spacing": "Small", "columns": [
+            {"type": "Column", "width": 2, "items": [_plain(label, weight="Bolder", isSubtle=True)]},
+            {"type": "Column", "width": 5, "items": [_plain(value or "-")]},
+        ]} for label, value in fields]}
 
 
 def _value(text: str) -> dict:

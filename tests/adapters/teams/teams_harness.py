@@ -22,6 +22,11 @@ HR_CHANNEL = "19:hr0000000000000000000000000000aa@thread.tacv2"  # hr in teams_p
 DESK_CHANNEL = "19:c0n5u1t000000000000000000000aa@thread.tacv2"  # consultation in teams_policy.yaml
 ADMIN_AAD = "b15a9416-0ad3-4172-9210-7beb711d3f70"
 
+# The Entra tenants of the captured payloads in tests/payloads: a policy that takes Teams must list them.
+PAYLOAD_TENANTS = ("72f988bf-86f1-41af-91ab-2d7cd011db47", "56653e9d-2158-46ee-90d7-675c39642038",
+                   "50612dbb-0237-4969-b378-8d42590f9c00", "b28fdbfd-2b78-4f93-b0f8-8881793f0f8f")
+TENANTS_YAML = "teams: {tenants: [" + ", ".join(f'"{t}"' for t in PAYLOAD_TENANTS) + "]}\n"
+
 _DEFAULT = object()
 
 

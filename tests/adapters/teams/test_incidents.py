@@ -12,7 +12,7 @@ REPORTER = "c5e99701-2a32-49c1-a660-4629ceeb8c61"  # aadObjectId in the invoke p
 
 
 def error_texts(card: dict) -> list[str]:
-    return [n["text"] for n in walk(card) if n.get("type") == "TextBlock" and n.get("color") == "Attention"]
+    return [n["text"] for n in walk(card) if n.get("type") == "TextRun" and n.get("color") == "Attention"]
 
 
 async def open_dialog(world, **changes) -> dict:
