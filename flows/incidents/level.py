@@ -15,6 +15,7 @@ from flows.incidents import escalation
 from flows.incidents.messages import level_text
 from flows.model import (
     Actor,
+    AlertPayload,
     AuditEvent,
     Delivery,
     DeliveryKind,
@@ -70,7 +71,7 @@ async def _raise(tx: Transaction, policy: Policy, incident: Incident, level: Ris
     for planned in added_first:
         await tx.outbox.add(Delivery(
             kind=DeliveryKind.ALERT, target=planned.target, incident_id=incident.id, role=planned.role, tier=0,
-            payload={"kind": DeliveryKind.ALERT.value}, next_attempt_at=now,
+            payload=AlertPayload(), next_attempt_at=now,
             dedupe_key=f"alert:{incident.id}:{level.name}:{planned.role.value}:{planned.target.platform.value}:"
                        f"{planned.target.address}"))
     roles = ", ".join(dict.fromkeys(p.role.value for p in added_first)) or "-"

@@ -14,11 +14,14 @@ from flows.model import (
     ReportPayload,
 )
 from flows.payloads import check, open_body, payload_from_dict, payload_to_dict, plain, sealed
-from storage.crypto import Sealer
+import os
+
+from storage.crypto import DerivedKeys, Sealer
+from storage.keys import generate
 
 CARD = Card(title="72時間ヒアリング", lines=("記録してください",), fields=(("案件", "K-1"),),
             actions=(CardAction(ActionId.RECORD_FOLLOW_UP, "記録", "7", primary=True),), tone=Tone.WARNING)
-SECRETS = Sealer("payload-secret")
+SECRETS = Sealer(DerivedKeys.of(generate(), os.urandom(16)), os.urandom(32))  # as storage.keys derives them
 
 
 @pytest.mark.parametrize(("kind", "payload"), [
