@@ -195,7 +195,9 @@ def status_facts(incident: Incident, web_: Web, t: Translator) -> list[tuple[str
     if incident.status is IncidentStatus.CLOSED:
         state = t("web.status.state.closed")
     elif incident.acknowledged_at is not None:
-        state = t("web.status.state.acknowledged", at=local_time(incident.acknowledged_at, policy.timezone))
+        # Who took it on, and when: what a chat reporter is told privately (flows.incidents.messages).
+        state = t("ack.reporter.line", who=incident.acknowledged_by or "-",
+                  at=local_time(incident.acknowledged_at, policy.timezone))
     else:
         state = t("web.status.state.open")
     return [(t("web.status.case"), incident.case_no), (t("web.done.level"), level_text(incident.level, t)),

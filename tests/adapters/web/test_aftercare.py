@@ -58,3 +58,22 @@ async def test_someone_elses_check_in_button_does_nothing(timed):
     status, html, _ = await world.post("/receipt/act", {**hidden_fields(html), "action": "checkin_answer",
                                                         "value": "2:support"})  # the other report's
     assert status == 200 and "この確認は見つかりませんでした" in html
+
+
+async def test_the_status_page_says_who_acknowledged_and_when(timed):
+    from tests.adapters.slack.slack_fixtures import as_user, incidents, payload
+
+    world, clock = timed
+    fields = await world.form(f"/r/{world.token}")
+    _, html, _ = await world.post(f"/r/{world.token}", {**fields, **REQUIRED, "reporter": "佐藤"})
+    receipt = re.search(r"R-[2-9A-Z-]{19}", html).group(0)
+    await world.runtime.drain()
+    [incident] = await incidents(world.runtime)
+    click = as_user(payload("slack_block_actions_acknowledge"), "U0MANAGER1", "suzuki")
+    click["actions"][0]["value"] = str(incident.id)
+    channel = incident.snapshot.first[0].target.address  # the click comes from the alerted channel
+    click["container"]["channel_id"] = click["channel"]["id"] = channel
+    assert (await world.slack.send.interaction(click)).status == 200
+    form = await world.form("/receipt")
+    status, html, _ = await world.post("/receipt", {**form, "code": receipt})
+    assert status == 200 and "suzuki さんが" in html and "確認し、対応しています" in html
