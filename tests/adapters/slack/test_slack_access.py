@@ -157,7 +157,6 @@ async def test_the_reporter_cannot_open_the_hr_record_of_their_own_case(timed_wo
 
 # -- consultation: answers only from the case's desk; unknown and foreign codes look the same ----
 async def reply_by_code(world, code: str, *, channel: str, view_id: str) -> str:
-
     click = as_user(payload("slack_block_actions_record_follow_up"), "U0OUTSIDER", "outsider")
     click["actions"][0].update(action_id="kasuhara.consult_reply", value=code)
     click["container"].update(channel_id=channel, message_ts="1767225600.000099")
