@@ -56,7 +56,8 @@ async def main() -> None:
                     delays.append(hits[0].at - due)
                     break
                 await asyncio.sleep(0.01)
-            await runtime.flows.incidents.acknowledge(out.incident.id, Actor(Platform.SLACK, "UM", "bench"))
+            await runtime.flows.incidents.acknowledge(out.incident.id, Actor(Platform.SLACK, "UM", "bench"),
+                                                      where=out.incident.snapshot.first[0].target.address)
     finally:
         await runtime.stop()
         await standin.stop()
