@@ -5,8 +5,8 @@ Existing audit rows keep their plain SHA-256 links and are marked legacy (keyed 
 Existing data sealed with the old unsalted key derivation is re-sealed at the first start
 (storage/keys.py), when the key is at hand; a migration never sees the key.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 00:30:00
 """
 from alembic import op
@@ -15,8 +15,8 @@ import sqlmodel
 import storage.tables
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
