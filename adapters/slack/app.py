@@ -110,6 +110,7 @@ class SlackAdapter:
         for task in self._tasks:
             task.cancel()
         self._tasks.clear()
+        await self.notifier.close()
         if self._socket is not None:
             socket, self._socket = self._socket, None
             try:

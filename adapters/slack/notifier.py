@@ -189,6 +189,21 @@ class SlackNotifier:
     def __init__(self, client: AsyncWebClient, reachability: "Reachability | None" = None):
         self._client = client
         self.reachability = reachability or Reachability()
+        self._session: aiohttp.ClientSession | None = None
+
+    def _keep_alive(self) -> None:
+        """Reuse one HTTP session (kept-alive connections) for every delivery.
+
+        slack_sdk otherwise opens a session and a TCP/TLS connection per call. Made on first
+        use, inside the running loop; closed by `close`.
+        """
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S))
+            self._client.session = self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
     async def post(self, address: str, card: Card, *, key: str = "") -> str:
         """Post to a channel (C…/G…) or a user id (the app's DM); return "channel|ts".
@@ -243,6 +258,7 @@ class SlackNotifier:
         return f"{channel}|file:{files[0]['id']}" if files else ""
 
     async def _call(self, method: str, **kwargs) -> dict:
+        self._keep_alive()
         try:
             response = await getattr(self._client, method)(**kwargs)
         except SlackApiError as error:
