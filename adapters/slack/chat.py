@@ -59,6 +59,13 @@ class ChatRoutes(ListenerGroup):
             await self._show(client, dm, intent, command.command.text, command.actor, where, command.trigger_id,
                              failed=partial(post, client, dm, self.went_wrong()))
             return
+        if intent.meaning is Meaning.SOS:  # recorded, then answered in the ack itself: no call to Slack needed
+            outcome = await attempt(self._perform(intent, command.command.text, command.actor, where,
+                                                  command.trigger_id), "/kasuhara sos",
+                                    partial(ack, response_type="ephemeral", **self.went_wrong()))
+            if outcome is not None:
+                await ack(response_type="ephemeral", **views.answer_message(outcome.cards[0]))
+            return
         await ack()
         outcome = await attempt(self._perform(intent, command.command.text, command.actor, where, command.trigger_id),
                                 f"/kasuhara {intent.meaning.value}",

@@ -94,7 +94,7 @@ async def test_with_slack_unreachable_sos_and_reports_are_stored_answered_and_se
     world, close = await open_world(tmp_path, standin, start=True)
     try:
         reply = await world.send.command(slash_command(world, "sos 1F 窓口", trigger_id="sos.trigger"))
-        assert reply.status == 200
+        assert reply.status == 200 and "110" in reply.text  # the SOS card, in the answer itself
         incident = await submit(world.send, "VDOWN0001")
         assert incident is not None  # the employee saw the confirmation
         stored = await incidents(world.runtime)
