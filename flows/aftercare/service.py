@@ -157,7 +157,7 @@ class AftercareFlows:
                 refusal, _ = await self._refusal(tx, follow_up, incident, actor, where, "view", t)
             if refusal is not None:
                 return refusal
-            await tx.audit.add(AuditEvent(self._clock.now(), "follow_up_viewed", actor=actor.key,
+            await tx.audit.add(AuditEvent(self._clock.now(), "follow_up_viewed", actor=actor.key, actor_name=actor.name,
                                           detail=f"{follow_up.kind} #{follow_up.id}", incident_id=incident.id))
         return build_record_form(follow_up, incident, self.policy, t)
 
@@ -188,7 +188,8 @@ class AftercareFlows:
             if request_key:
                 await tx.requests.remember(request_key, follow_up.id, now)
             await tx.timers.cancel(ref_id=follow_up.id, kinds=(TimerKind.FOLLOW_UP,))
-            await tx.audit.add(AuditEvent(now, "follow_up_recorded", actor=actor.key, incident_id=incident.id,
+            await tx.audit.add(AuditEvent(now, "follow_up_recorded", actor=actor.key, actor_name=actor.name,
+                                          incident_id=incident.id,
                                           detail=f"{follow_up.kind} #{follow_up.id}"))
             follow_up = await tx.follow_ups.get(follow_up.id)
             if follow_up.sensitive:
@@ -198,7 +199,8 @@ class AftercareFlows:
             await self._refresh_reminders(tx, follow_up, incident, now)
             if follow_up.kind == "review":
                 cancelled = await close_case(tx, incident.id, now)
-                await tx.audit.add(AuditEvent(now, "case_closed", actor=actor.key, incident_id=incident.id,
+                await tx.audit.add(AuditEvent(now, "case_closed", actor=actor.key, actor_name=actor.name,
+                                              incident_id=incident.id,
                                               detail=f"review #{follow_up.id}; open follow-ups cancelled: {cancelled}"))
         self._wake()
         return RecordOutcome(card=cards.recorded_card(follow_up, incident, self.policy, t), first=True,
@@ -225,7 +227,8 @@ class AftercareFlows:
                                       seq=follow_up.reminded))
             follow_up.snoozed_until = until
             await tx.follow_ups.save_progress(follow_up)
-            await tx.audit.add(AuditEvent(now, "follow_up_snoozed", actor=actor.key, incident_id=incident.id,
+            await tx.audit.add(AuditEvent(now, "follow_up_snoozed", actor=actor.key, actor_name=actor.name,
+                                          incident_id=incident.id,
                                           detail=f"{follow_up.kind} #{follow_up.id} until {until.isoformat()}"))
         return notice_card(t("fu.snoozed", until=local_time(until, self.policy.timezone)), tone=Tone.GOOD)
 

@@ -282,7 +282,7 @@ class IncidentFlows:
             return notice_card(t("bind.unknown_unit", unit=unit_id), tone=Tone.WARNING)
         async with self._store.transaction() as tx:
             await tx.bindings.bind(actor.platform, unit_id, parsed.value, address, actor.key, self._clock.now())
-            await tx.audit.add(AuditEvent(self._clock.now(), "bound", actor=actor.key,
+            await tx.audit.add(AuditEvent(self._clock.now(), "bound", actor=actor.key, actor_name=actor.name,
                                           detail=f"{unit_id}/{parsed.value} -> {actor.platform.value}:{address}"))
         return notice_card(t("bind.done", role=t(f"role.{parsed.value}"), unit=self.policy.unit(unit_id).name),
                                     tone=Tone.GOOD)
@@ -298,8 +298,9 @@ class IncidentFlows:
         incident = await tx.incidents.add(draft, snapshot, now)
         if not await tx.requests.remember(request_key, incident.id, now):
             raise DuplicateRequest(request_key)
-        await tx.audit.add(AuditEvent(now, "reported", actor=draft.reporter.key,
-                                      detail=f"{draft.level.name} ({', '.join(draft.reasons)})", incident_id=incident.id))
+        await tx.audit.add(AuditEvent(now, "reported", actor=draft.reporter.key, actor_name=draft.reporter.name,
+                                      detail=f"{draft.level.name} ({', '.join(draft.reasons)})",
+                                      incident_id=incident.id))
         await escalation.start_escalation(tx, incident, now)
         await self._on_opened(tx, incident, now)
         return incident
@@ -327,7 +328,8 @@ class IncidentFlows:
             if "requested_level" in changes:  # raising the level after the fact is a re-escalation: keep it simple
                 changes.pop("requested_level")
             await tx.incidents.complete(incident.id, changes)
-            await tx.audit.add(AuditEvent(now, "completed", actor=actor.key, detail=", ".join(sorted(changes)) or "-",
+            await tx.audit.add(AuditEvent(now, "completed", actor=actor.key, actor_name=actor.name,
+                                          detail=", ".join(sorted(changes)) or "-",
                                           incident_id=incident.id))
             incident = await tx.incidents.get(incident.id)
         return ReportOutcome(card=notice_card(t("complete.done", case=incident.case_no), tone=Tone.GOOD),

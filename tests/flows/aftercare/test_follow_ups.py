@@ -63,6 +63,7 @@ async def test_the_72_hour_hearing_is_reminded_when_due_recorded_and_done(world)
     async with world.store.transaction() as tx:
         [hearing, review] = await tx.follow_ups.for_incident(incident.id)
         assert hearing.status is FollowUpStatus.DONE and hearing.sensitive["notes"] == HEARING["notes"]
+        assert (hearing.recorded_by, hearing.recorded_by_id) == ("鈴木", "slack:U0HR")  # shown, and who it was
         assert (await tx.incidents.get(incident.id)).status is IncidentStatus.ACKNOWLEDGED
         actions = [e.action for e in await tx.audit.for_incident(incident.id)]
     assert "follow_up_viewed" in actions and "follow_up_recorded" in actions
