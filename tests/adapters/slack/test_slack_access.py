@@ -1,6 +1,8 @@
 """Slack: only the people an incident reaches can act on it; refusals are private and audited."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from flows.model import IncidentStatus
@@ -234,3 +236,31 @@ async def test_the_reporter_cannot_change_the_level_of_their_own_incident(world)
     assert (await world.send.interaction(click)).status == 200
     assert "ご自身が報告した案件" in await refusal_to(world, "U0REPORTER")
     assert world.standin.calls_to("views.open") == []
+
+
+# -- bind: the policy's admins only, by user id ---------------------------------------------
+async def test_bind_is_for_admins_by_user_id_and_a_refusal_is_audited(world):
+    from sqlalchemy import text
+
+    def mention(user: str, event_id: str) -> dict:
+        body = payload("slack_event_app_mention")
+        body["event"].update(text="<@UBOT0001> bind hr", user=user, channel="C0NEWHR")
+        body["event_id"] = event_id
+        return body
+
+    assert (await world.send.event(mention("U0STRANGER", "EvBind1"))).status == 200
+    await eventually(lambda: world.standin.calls_to("chat.postEphemeral"), runtime=world.runtime)
+    async with world.runtime.store.transaction() as tx:
+        assert await tx.bindings.all() == []
+        rows = (await tx.session.execute(text("SELECT actor, detail FROM audit_events WHERE action = 'refused'"))).all()
+    assert rows == [("slack:U0STRANGER", "bind hr: not_admin")]
+    assert (await world.send.event(mention("U0ADMIN", "EvBind2"))).status == 200
+
+    async def bound():
+        async with world.runtime.store.transaction() as tx:
+            return await tx.bindings.all()
+    for _ in range(50):
+        if await bound():
+            break
+        await asyncio.sleep(0.05)  # the event is handled after its ack
+    assert [b[3] for b in await bound()] == ["C0NEWHR"]
