@@ -1,4 +1,9 @@
-"""`kasuhara` command line: serve, check-config, db upgrade, incidents list, teams-package."""
+"""`kasuhara` command line: serve, check-config, db, incidents, audit, teams-package.
+
+Each command is a `Command` in COMMANDS: its name, the catalog key of its help, a function
+adding its arguments, and the function that runs it. A new command (or group) is one
+`register(Command(...))` call; help and messages come from flows/locales/*/cli.json.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,44 +11,137 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot import cli_incidents, cli_reports, cli_web, security_cli
 from bot.config import ConfigError, Settings
-from bot.tryout import serve_tryout, tryout_allowed
-from bot.policy_file import load_policy
+from bot.console import Console, cli_locale
+from bot.redact import redact, redact_url
 
 log = logging.getLogger("kasuhara")
 
 
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help_key: str  # cli.help.<…> in flows/locales/*/cli.json
+    configure: Callable[[argparse.ArgumentParser, Console], None]
+    run: Callable[[argparse.Namespace, Console], int]
+    # A module that adds its own parser to the sub-commands (e.g. bot.cli_reports.register).
+    attach: Callable[[argparse._SubParsersAction], None] | None = None
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def register(command: Command) -> Command:
+    """Add a command (or command group) to `kasuhara`."""
+    COMMANDS[command.name] = command
+    return command
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with our catalog's words for usage, section titles, help and errors."""
+
+    console: Console
+
+    def error(self, message: str):  # noqa: D102 - argparse's signature
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {self.console.text('help.error')}: {message}\n")
+
+
+def parser_class(console: Console) -> type[_Parser]:
+    """A parser class speaking `console`'s language, also for parsers other modules add."""
+    usage = console.text("help.usage")
+
+    class Formatter(argparse.HelpFormatter):
+        def add_usage(self, usage_text, actions, groups, prefix=None):
+            super().add_usage(usage_text, actions, groups, usage if prefix is None else prefix)
+
+    class Parser(_Parser):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("formatter_class", Formatter)
+            super().__init__(*args, **kwargs)
+            self.console = console
+            self._positionals.title = console.text("help.positionals")
+            self._optionals.title = console.text("help.optionals")
+            for action in self._actions:
+                if isinstance(action, argparse._HelpAction):
+                    action.help = console.text("help.help")
+
+        def add_subparsers(self, **kwargs):
+            kwargs.setdefault("parser_class", Parser)
+            kwargs.setdefault("title", console.text("help.commands"))
+            return super().add_subparsers(**kwargs)
+
+    return Parser
+
+
+def add_subcommands(parser: argparse.ArgumentParser, console: Console, dest: str) -> argparse._SubParsersAction:
+    """Sub-commands under `parser` whose own parsers speak the user's language too."""
+    return parser.add_subparsers(dest=dest, required=True)
+
+
+def add_subcommand(sub: argparse._SubParsersAction, console: Console, name: str, help_key: str) -> _Parser:
+    text = console.text(help_key.removeprefix("cli."))
+    return sub.add_parser(name, help=text, description=text)
+
+
+def build_parser(console: Console) -> argparse.ArgumentParser:
+    parser = parser_class(console)(prog="kasuhara", description=console.text("help.description"))
+    sub = add_subcommands(parser, console, "command")
+    for command in COMMANDS.values():
+        if command.attach is not None:
+            command.attach(sub)
+        else:
+            command.configure(add_subcommand(sub, console, command.name, command.help_key), console)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="kasuhara", description="カスハラ対応ボット / customer-harassment response bot")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the bot (Slack /slack/events, Teams /api/messages, /healthz)")
-    sub.add_parser("check-config", help="check the environment and the policy file without starting")
-    db = sub.add_parser("db", help="database commands")
-    db.add_argument("action", choices=["upgrade"])
-    cli_incidents.register(sub)
-    commands = {**COMMANDS, **security_cli.register(sub)}  # keys, audit
-    cli_reports.register(sub)
-    package = sub.add_parser("teams-package", help="write the Teams app package (zip) to upload")
-    package.add_argument("--out", default="kasuhara-teams.zip")
-    cli_web.register(sub)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    quiet_vendor_loggers()
+    load_dotenv_file()
+    console = Console(cli_locale(os.environ))
+    args = build_parser(console).parse_args(argv)
+    setup_logging(serving=args.command == "serve")
     try:
-        return commands[args.command](args)
+        return COMMANDS[args.command].run(args, console)
     except ConfigError as error:
-        print(f"kasuhara: 設定エラー / configuration error: {error}", file=sys.stderr)
+        from bot.failures import StartupError
+
+        prefix = "" if isinstance(error, StartupError) else f"{console.text('config_error')}: "
+        print(f"kasuhara: {prefix}{redact(str(error))}", file=console.err)
         return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # every start-up failure: one line, the traceback only when asked
+        from bot.failures import describe
+
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            log.exception("%s failed", args.command)
+        worded = describe(error, os.environ.get("DATABASE_URL") or Settings.database_url, console.t)
+        if worded is not None:
+            print(f"kasuhara: {worded}", file=console.err)
+        else:
+            print(console.text("unexpected", error=redact(f"{type(error).__name__}: {error}")), file=console.err)
+        return 2
+
+
+def load_dotenv_file() -> None:
+    """Read ./.env when present; variables already set in the environment win."""
+    from dotenv import load_dotenv
+
+    path = Path.cwd() / ".env"
+    if path.is_file():
+        load_dotenv(path, override=False)
 
 
 # Libraries that log every SQL statement at INFO and their parameters or request payloads
 # (user ids, message text) at DEBUG: kept at WARNING whatever LOG_LEVEL says, so the log stays
-# readable and consultation identities never reach it. APScheduler logs each 1 s tick at INFO.
-VENDOR_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg", "alembic.runtime.plugins",
-                  "apscheduler")
+# readable and consultation identities never reach it. APScheduler logs each 1 s tick at INFO;
+# Alembic announces its context on every command.
+VENDOR_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg", "alembic", "apscheduler")
 
 
 def quiet_vendor_loggers() -> None:
@@ -51,69 +149,136 @@ def quiet_vendor_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _serve(args) -> int:
+class _StderrHandler(logging.StreamHandler):
+    """Log to whatever sys.stderr is now (commands run in-process in tests swap it)."""
+
+    def __init__(self):
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+def setup_logging(*, serving: bool) -> None:
+    """INFO for `serve`, WARNING for one-shot commands (a quiet CLI); LOG_LEVEL overrides both."""
+    from bot import redact as redaction
+
+    root = logging.getLogger()
+    level = os.environ.get("LOG_LEVEL") or ("INFO" if serving else "WARNING")
+    root.setLevel(level.upper())
+    handler = next((h for h in root.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    redaction.install(root, redaction.secret_values(os.environ))
+    quiet_vendor_loggers()
+
+
+# -- commands --------------------------------------------------------------------------------
+
+def _serve(args, console: Console) -> int:
+    from bot.serve import run
+    from bot.tryout import serve_tryout, tryout_allowed
+
     settings = Settings.from_env()
     if tryout_allowed(settings):  # no Slack/Teams credentials: the local try-out, never a half-configured bot
         return asyncio.run(serve_tryout(settings)) or 0
-    policy = load_policy(settings.config_path)
-    problems = settings.problems(policy)
-    if problems:
-        raise ConfigError("\n  ".join(problems))
-    from bot.serve import serve
-
-    asyncio.run(serve(settings, policy))
-    return 0
+    return run(settings, console)
 
 
-def _check_config(args) -> int:
-    settings = Settings.from_env()
-    policy = load_policy(settings.config_path)
-    problems = settings.problems(policy)
-    for problem in problems:
-        print(f"✗ {problem}", file=sys.stderr)
-    if problems:  # fix these first: the delivery checks below would only repeat them
-        return 2
-    warnings = asyncio.run(_delivery_warnings(settings, policy))
-    for warning in warnings:
-        print(f"! {warning}", file=sys.stderr)
-    print(f"✓ {settings.config_path}: {len(policy.units)} units, levels L1–L4, {len(policy.follow_ups)} follow-ups")
-    return 1 if warnings else 0
+def _check_config_arguments(parser: argparse.ArgumentParser, console: Console) -> None:
+    parser.add_argument("--online", action="store_true", help=console.text("help.online"))
+    parser.add_argument("--strict", action="store_true", help=console.text("help.strict"))
 
 
-async def _delivery_warnings(settings: Settings, policy) -> list[str]:
-    """Targets that cannot receive alerts (e.g. a Teams channel the bot was never added to)."""
-    from bot.checks import unreachable_targets
+def _check_config(args, console: Console) -> int:
+    from bot.checks import run_checks
 
-    return await unreachable_targets(settings, policy)
+    report = asyncio.run(run_checks(Settings.from_env(), console.t, online=args.online))
+    for line in report.lines():
+        print(line, file=console.out)
+    return report.exit_code(args.strict)
 
 
-def _db(args) -> int:
+def _db_arguments(parser: argparse.ArgumentParser, console: Console) -> None:
+    sub = add_subcommands(parser, console, "action")
+    add_subcommand(sub, console, "upgrade", "help.db_upgrade")
+    backup = add_subcommand(sub, console, "backup", "help.db_backup")
+    backup.add_argument("--out", help=console.text("help.db_backup_out"))
+    restore = add_subcommand(sub, console, "restore", "help.db_restore")
+    restore.add_argument("file", help=console.text("help.db_restore_file"))
+
+
+def _db(args, console: Console) -> int:
+    from bot.failures import check_database_url
     from storage import migrate
 
     settings = Settings.from_env()
+    check_database_url(settings.database_url, console.t)
+    if args.action == "backup":
+        from bot.backup import backup
+
+        path = backup(settings.database_url, Path(args.out) if args.out else None, console.t)
+        console.say("db.backed_up", path=str(path))
+        return 0
+    if args.action == "restore":
+        from bot.backup import restore
+
+        kept = restore(settings.database_url, Path(args.file), console.t)
+        console.say("db.restored", url=redact_url(settings.database_url), file=args.file, kept=str(kept))
+        return 0
     migrate.upgrade(settings.database_url)
-    print(f"✓ {settings.database_url}: schema at {migrate.current_revision(settings.database_url)}")
+    console.say("db.upgraded", url=redact_url(settings.database_url),
+                revision=migrate.current_revision(settings.database_url))
     return 0
 
 
-def _teams_package(args) -> int:
+def _package_arguments(parser: argparse.ArgumentParser, console: Console) -> None:
+    parser.add_argument("--out", default="kasuhara-teams.zip", help=console.text("help.package_out"))
+
+
+def _teams_package(args, console: Console) -> int:
     from adapters.teams.package import build_package
 
     app_id = os.environ.get("TEAMS_APP_ID", "")
     if not app_id:
-        raise ConfigError("environment: TEAMS_APP_ID is not set. Fix: set it to the Microsoft App ID of your Azure "
-                          "Bot registration; the package embeds it.")
+        raise ConfigError(console.text("package.no_app_id"))
     try:
         path = build_package(app_id, Path(args.out))
     except ValueError as error:
-        raise ConfigError(f"environment: TEAMS_APP_ID: {error}") from None
-    print(f"✓ wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)")
+        raise ConfigError(f"TEAMS_APP_ID: {error}") from None
+    console.say("package.written", path=str(path))
     return 0
 
 
-COMMANDS = {"serve": _serve, "check-config": _check_config, "db": _db, "incidents": cli_incidents.run,
-            "teams-package": _teams_package, "report": cli_reports.run, "web": cli_web.run,
-            "customers": cli_reports.run_customers}
+def _nothing(parser: argparse.ArgumentParser, console: Console) -> None:
+    return None
+
+
+register(Command("serve", "help.serve", _nothing, _serve))
+register(Command("check-config", "help.check_config", _check_config_arguments, _check_config))
+register(Command("db", "help.db", _db_arguments, _db))
+register(Command("incidents", "help.incidents", _nothing, lambda args, console: cli_incidents.run(args),
+                 attach=cli_incidents.register))
+# security_cli.register adds `keys` and `audit` (issue 9) and returns their handlers
+_SECURITY: dict = {}
+register(Command("keys", "help.keys", _nothing, lambda args, console: _SECURITY["keys"](args),
+                 attach=lambda sub: _SECURITY.update(security_cli.register(sub))))
+register(Command("audit", "help.audit", _nothing, lambda args, console: _SECURITY["audit"](args),
+                 attach=lambda sub: None))
+register(Command("report", "help.report", _nothing, lambda args, console: cli_reports.run(args),
+                 attach=cli_reports.register))
+register(Command("teams-package", "help.teams_package", _package_arguments, _teams_package))
+register(Command("web", "help.web", _nothing, lambda args, console: cli_web.run(args), attach=cli_web.register))
+# cli_reports.register (above) adds the customers parser too
+register(Command("customers", "help.customers", _nothing, lambda args, console: cli_reports.run_customers(args),
+                 attach=lambda sub: None))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,9 +9,13 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flows.i18n import Translator
 
 from storage.anchors import anchors_path
-from storage.keys import KeyProblem, check_strength
+from storage.keys import MIN_BITS, KeyProblem, check_strength, estimate_bits
 
 
 DEFAULT_PORT = 3978
@@ -22,6 +26,16 @@ TEAMS_ENDPOINT_SETTINGS = (
     "ToChannelFromBotOAuthScope",
     "ChannelService",
 )
+
+
+def default_host(env: Mapping[str, str], teams_enabled: bool) -> str:
+    """Listen on every interface unless nothing needs inbound HTTP from outside.
+
+    In Socket Mode Slack is reached over an outbound WebSocket: with no other HTTP platform
+    the port serves only /healthz and /metrics, which stay on this machine by default.
+    """
+    socket_mode_only = bool(env.get("SLACK_BOT_TOKEN") and env.get("SLACK_APP_TOKEN")) and not teams_enabled
+    return "127.0.0.1" if socket_mode_only else "0.0.0.0"
 
 
 class ConfigError(Exception):
@@ -74,7 +88,7 @@ class Settings:
             database_url=database_url,
             config_path=Path(env.get("KASUHARA_CONFIG") or "kasuhara.yaml"),
             port=int(port_text),
-            host="127.0.0.1" if local_dev else env.get("KASUHARA_HOST", "0.0.0.0"),
+            host="127.0.0.1" if local_dev else env.get("KASUHARA_HOST") or default_host(env, teams_enabled),
             secret_key=env.get("KASUHARA_SECRET_KEY", ""),
             secret_key_old=env.get("KASUHARA_SECRET_KEY_OLD", ""),
             audit_anchors=anchors_path(database_url, env),
@@ -94,8 +108,14 @@ class Settings:
             env=env,
         )
 
-    def problems(self, policy=None) -> list[str]:
-        """Return what prevents serving (empty when the settings are usable); `policy` adds its checks."""
+    def problems(self, policy=None, t: "Translator | None" = None) -> list[str]:
+        """Return what prevents serving (empty when the settings are usable); `policy` adds its checks.
+
+        Worded by `t` (the CLI's language; English by default).
+        """
+        from flows.i18n import Translator
+
+        t = t or Translator("en")
         found = []
         if (policy is not None and self.teams_enabled and not self.teams_allow_unauthenticated
                 and not self.teams_app_tenant_id and not policy.teams_tenants):
@@ -105,23 +125,20 @@ class Settings:
                          "refused (403).")
         try:
             check_strength(self.secret_key)
-        except KeyProblem as problem:
-            found.append(str(problem))
+        except KeyProblem:
+            if not self.secret_key:
+                found.append(t("cli.env.secret_missing"))
+            else:
+                found.append(t("cli.env.secret_weak", bits=f"{estimate_bits(self.secret_key):.0f}", minimum=MIN_BITS))
         if not self.slack_enabled and not self.teams_enabled:
-            found.append("environment: neither Slack nor Teams is configured. Fix: set SLACK_BOT_TOKEN and "
-                         "SLACK_SIGNING_SECRET, or TEAMS_APP_ID and TEAMS_APP_PASSWORD.")
+            found.append(t("cli.env.no_platform"))
         if self.slack_enabled and not self.slack_signing_secret and not self.slack_app_token:
-            found.append("environment: SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not. Fix: copy the "
-                         "Signing Secret from the Slack app's Basic Information page (or set SLACK_APP_TOKEN "
-                         "for Socket Mode).")
+            found.append(t("cli.env.slack_signing_secret_missing"))
         if self.teams_enabled and not self.teams_allow_unauthenticated and not (
                 self.teams_app_id and (self.teams_app_password or self.teams_app_type == "UserAssignedMSI")):
-            found.append("environment: Teams is enabled but TEAMS_APP_ID/TEAMS_APP_PASSWORD are incomplete; "
-                         "without them every request would be accepted unauthenticated. Fix: set both from the "
-                         "Azure Bot registration, or set KASUHARA_TEAMS_LOCAL_DEV=1 for local development only.")
+            found.append(t("cli.env.teams_incomplete"))
         if self.teams_app_type == "SingleTenant" and self.teams_enabled and not self.teams_app_tenant_id:
-            found.append("environment: TEAMS_APP_TYPE=SingleTenant needs TEAMS_APP_TENANT_ID. Fix: set it to "
-                         "your Microsoft Entra tenant id.")
+            found.append(t("cli.env.teams_tenant_missing"))
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             found.append(f"environment: KASUHARA_PUBLIC_URL={self.public_url!r} is not a URL. Fix: set the https "
                          "address your reverse proxy serves kasuhara at, e.g. https://kasuhara.example.co.jp")

@@ -2,22 +2,27 @@
 
 `build_slack` does no network I/O, so the bot starts even when Slack is unreachable. The
 bot token is verified (auth.test) at start-up and then in the background, never in the path
-of an incoming request (see token_check.py).
+of an incoming request (see token_check.py). `verify_credentials` asks once before serving:
+a rejected token stops the bot, an unreachable Slack does not. Socket Mode is kept by
+socket.py's supervisor (state lines, backoff).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.common import failure
+from adapters.errors import CredentialsRejected, PlatformUnreachable
 from adapters.slack import ids, parse, respond
 from adapters.slack.aftercare import AftercareRoutes
 from adapters.slack.chat import ChatRoutes
@@ -28,6 +33,7 @@ from adapters.slack.token_check import TokenCheck, iso_time
 from adapters.slack.redelivery import SeenEvents
 from adapters.slack.respond import ListenerGroup
 from adapters.slack.shapes import envelope_problem
+from adapters.slack.socket import REJECTED, SocketModeSupervisor, sdk_logger
 from flows.app import Flows
 
 log = logging.getLogger(__name__)
@@ -43,8 +49,32 @@ class SlackAdapter:
         self.token_check = token_check
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._app_token = app_token
-        self._socket: AsyncSocketModeHandler | None = None
+        self._socket: SocketModeSupervisor | None = None
         self._tasks: list[asyncio.Task] = []
+
+    @property
+    def mode(self) -> str:
+        """'socket' (an app-level token is configured) or 'http'."""
+        return "socket" if self._app_token else "http"
+
+    async def verify_credentials(self, timeout: float = 10.0) -> None:
+        """Ask Slack whether the bot token (and app-level token) work, once, before serving.
+
+        CredentialsRejected names the variable to fix; PlatformUnreachable lets the bot start.
+        """
+        checks = [("SLACK_BOT_TOKEN", self.client.auth_test())]
+        if self._app_token:
+            checks.append(("SLACK_APP_TOKEN", self.client.apps_connections_open(app_token=self._app_token)))
+        for setting, call in checks:
+            try:
+                await asyncio.wait_for(call, timeout)
+            except SlackApiError as error:
+                code = error.response.get("error", "?")
+                if code in REJECTED:
+                    raise CredentialsRejected(setting, code) from None
+                raise PlatformUnreachable(self.client.base_url, code) from None
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+                raise PlatformUnreachable(self.client.base_url, type(error).__name__) from None
 
     def mount(self, web_app: web.Application) -> None:
         """Serve POST /slack/events (HTTP mode); skipped without a signing secret."""
@@ -73,28 +103,17 @@ class SlackAdapter:
         """Verify the token in the background; connect Socket Mode (xapp-…) without waiting for Slack."""
         self._tasks.append(asyncio.create_task(self.token_check.run()))
         if self._app_token:
-            self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
-                                                  proxy=self.client.proxy, logger=vendor_logger())
-            self._tasks.append(asyncio.create_task(self._connect_socket()))
-
-    async def _connect_socket(self) -> None:
-        """Keep trying to open Socket Mode while Slack is unreachable (capped backoff)."""
-        delay = 1.0
-        while self._socket is not None:
-            try:
-                await self._socket.connect_async()
-                return
-            except Exception as error:  # noqa: BLE001 (unreachable, refused, bad token: keep the server up)
-                log.warning("Slack Socket Mode could not connect (%s); retrying in %.0fs", type(error).__name__, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 60)
+            handler = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
+                                             proxy=self.client.proxy, logger=sdk_logger())
+            self._socket = SocketModeSupervisor(handler)
+            self._socket.start()
 
     async def socket_connected(self) -> bool | None:
         """Whether the Socket Mode WebSocket is up; None in HTTP mode."""
         if not self._app_token:
             return None
         try:
-            return bool(self._socket is not None and await self._socket.client.is_connected())
+            return bool(self._socket is not None and await self._socket.handler.client.is_connected())
         except Exception:  # noqa: BLE001
             return False
 
@@ -113,10 +132,7 @@ class SlackAdapter:
         await self.notifier.close()
         if self._socket is not None:
             socket, self._socket = self._socket, None
-            try:
-                await socket.close_async()
-            except Exception:  # noqa: BLE001 (never connected)
-                pass
+            await socket.stop()
 
 
 def build_slack(flows: Flows, *, bot_token: str, signing_secret: str, api_url: str | None = None,

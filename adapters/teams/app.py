@@ -28,6 +28,7 @@ from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
 from adapters.common import SystemClock, failure, went_wrong
+from adapters.errors import CredentialsRejected, PlatformUnreachable
 from adapters.teams import ids, parse, references
 from adapters.teams.aftercare import AftercareRoutes
 from adapters.teams.auth import KeysUnavailable, StrictAuthentication
@@ -60,9 +61,11 @@ class TeamsAdapter:
     """The Teams side of the app: an aiohttp route, a Notifier, and start-up warm-up."""
 
     def __init__(self, config: BotFrameworkConfig, auth: StrictAuthentication, adapter: CloudAdapter,
-                 bot: TeamsBot, notifier: TeamsNotifier, tenants: frozenset[str] | None = None):
+                 bot: TeamsBot, notifier: TeamsNotifier, tenants: frozenset[str] | None = None,
+                 env: Mapping[str, str] | None = None):
         self.config = config
         self.tenants = tenants  # None: any tenant (local development only)
+        self._env = env or {}
         self.notifier = notifier
         self._auth = auth
         self._adapter = adapter
@@ -81,6 +84,20 @@ class TeamsAdapter:
             await self._auth.keys.refresh()
         except Exception as error:  # not fatal: the next request tries again (in a thread too)
             log.error("could not fetch Teams signing keys from %s: %s", self._auth.keys.metadata_url, error)
+
+    async def verify_credentials(self) -> None:
+        """Obtain a connector token once: CredentialsRejected or PlatformUnreachable if that fails."""
+        from adapters.teams.probe import TeamsProbe
+
+        if not self.config.auth_enabled or not self.config.APP_PASSWORD:
+            return  # local development, or a managed identity: no client secret to check
+        probe = TeamsProbe(self.config, self._env)
+        try:
+            await probe.token()
+        except PermissionError as refusal:
+            raise CredentialsRejected("TEAMS_APP_PASSWORD", str(refusal)) from None
+        except OSError as error:
+            raise PlatformUnreachable(probe.login_url, type(error).__name__) from None
 
     async def stop(self) -> None:
         """Nothing to release: connector clients and MSAL sessions are per request/credential."""
@@ -166,7 +183,7 @@ def build_teams(flows: Flows, directory: ConversationDirectory, *, app_id: str, 
     if config.auth_enabled and not allowed:
         raise ValueError("no Microsoft Entra tenant is allowed: set TEAMS_APP_TENANT_ID, or list the tenants under "
                          "`teams: {tenants: [...]}` in the policy file")
-    return TeamsAdapter(config, auth, adapter, bot, notifier, tenants=allowed or None)
+    return TeamsAdapter(config, auth, adapter, bot, notifier, tenants=allowed or None, env=env)
 
 
 async def _read_json(request: web.Request) -> object:

@@ -48,6 +48,9 @@ class SlackStandIn:
         self.uploads: dict[str, bytes] = {}  # file id -> bytes POSTed to its upload URL
         self._pending_files: dict[str, dict] = {}  # file id -> getUploadURLExternal arguments
         self.socket_acks: list[dict] = []
+        self.channels: dict[str, dict] = {}  # conversations.info answers, by id
+        self.users: dict[str, dict] = {}  # users.info answers, by id
+        self.valid_tokens: set[str] | None = None  # None: every token is accepted
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self, port: int = 0) -> str:
@@ -102,6 +105,19 @@ class SlackStandIn:
         return [m for messages in self.history.values() for m in messages
                 if ((m.get("metadata") or {}).get("event_payload") or {}).get("key") == key]
 
+    def add_channel(self, channel_id: str, name: str, *, private: bool = True, member: bool = True,
+                    archived: bool = False) -> None:
+        """Make conversations.info know a channel (the shape of the OpenAPI example)."""
+        self.channels[channel_id] = {"id": channel_id, "name": name, "name_normalized": name, "is_channel": True,
+                                     "is_group": False, "is_im": False, "is_mpim": False, "is_private": private,
+                                     "is_archived": archived, "is_member": member, "is_general": False,
+                                     "created": 1449252889, "creator": "W012A3BCD"}
+
+    def add_user(self, user_id: str, name: str, *, deleted: bool = False) -> None:
+        """Make users.info know a person."""
+        self.users[user_id] = {"id": user_id, "team_id": "T111", "name": name, "deleted": deleted,
+                               "real_name": name, "is_bot": False, "is_admin": False, "tz": "Asia/Tokyo"}
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -126,6 +142,8 @@ class SlackStandIn:
             await asyncio.sleep(delay)
         outage = self.failing.get(method)
         pending = self._failures.get(method)
+        if self.valid_tokens is not None and token not in self.valid_tokens and not pending:
+            pending = [(200, {"ok": False, "error": "invalid_auth"}, {})]
         if outage and time.perf_counter() < outage[1]:
             status, body, headers = outage[0], {"ok": False, "error": "internal_error"}, {}
         else:
@@ -196,6 +214,12 @@ class SlackStandIn:
         if method == "auth.test":
             return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "kasuhara",
                     "team_id": "T111", "user_id": BOT_USER_ID, "bot_id": "BBOT0001", "is_enterprise_install": False}
+        if method == "conversations.info":
+            found = self.channels.get(str(args.get("channel", "")))
+            return {"ok": True, "channel": found} if found else {"ok": False, "error": "channel_not_found"}
+        if method == "users.info":
+            found = self.users.get(str(args.get("user", "")))
+            return {"ok": True, "user": found} if found else {"ok": False, "error": "user_not_found"}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"{self.url.replace('http', 'ws', 1)}/socket"}
         return {"ok": False, "error": "unknown_method"}

@@ -51,7 +51,8 @@ def test_manifest_declares_what_the_adapter_uses(manifest):
     assert command["usage_hint"] == "report | sos [場所] | 相談 | help"
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert scopes == {"commands", "chat:write", "im:write", "im:history", "channels:history", "groups:history",
-                      "app_mentions:read", "files:write"}
+                      "app_mentions:read", "files:write",
+                      "channels:read", "groups:read", "users:read"}  # check-config --online: conversations/users.info
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert events == {"app_mention", "message.im", "message.channels", "message.groups"}
     home = manifest["features"]["app_home"]  # people write to the app: anonymous consultation by DM

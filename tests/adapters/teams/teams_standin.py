@@ -61,6 +61,7 @@ class StandIn:
     issued: set[str] = field(default_factory=set)
     rotated: dict[str, rsa.RSAPrivateKey] = field(default_factory=dict)  # keys published later
     base_url: str = ""
+    removed_from: set[str] = field(default_factory=set)  # conversations the bot was removed from
 
     def __post_init__(self):
         self._failures: list[_Failure] = []
@@ -110,6 +111,7 @@ class StandIn:
             self.recorded.clear()
             self._failures.clear()
             self.rotated.clear()
+            self.removed_from.clear()
 
     def sent(self, method: str | None = None) -> list[Recorded]:
         with self._lock:
@@ -136,6 +138,7 @@ class StandIn:
         app.router.add_post("/amer/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_post("/amer/v3/conversations/{conversation}/activities/{activity}", self._activity)
         app.router.add_put("/amer/v3/conversations/{conversation}/activities/{activity}", self._activity)
+        app.router.add_get("/amer/v3/conversations/{conversation}/members", self._members)
         self._runner = web.AppRunner(app, access_log=None)  # Microsoft's side: its log is not the bot's
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.pki.server_context())
@@ -199,6 +202,20 @@ class StandIn:
         new_id = activity_id if request.method == "PUT" else str(next(self._ids))
         self._record(request.method, body, request.match_info["conversation"], activity_id, request, new_id)
         return web.json_response({"id": new_id}, status=200 if request.method == "PUT" else 201)
+
+    async def _members(self, request: web.Request) -> web.Response:
+        """GetConversationMembers: the roster, or 403 once the bot was removed from the conversation."""
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        with self._lock:
+            gone = request.match_info["conversation"] in self.removed_from
+        if gone:
+            return web.json_response({"error": {"code": "BotNotInConversationRoster",
+                                                "message": "The bot is not part of the conversation roster."}},
+                                     status=403)
+        return web.json_response([{"id": f"28:{self.app_id}", "name": "kasuhara"},
+                                  {"id": "29:1member", "name": "Rido", "aadObjectId": "b15a9416-0ad3-4172-9210-7beb711d3f70"}])
 
     def _refusal(self, request: web.Request) -> web.Response | None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
