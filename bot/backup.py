@@ -1,11 +1,16 @@
 """`kasuhara db backup` and `kasuhara db restore` for the SQLite database.
 
+The audit chain's anchor file (storage/anchors.py) travels with the database: a backup copies
+it beside the backup (`<backup>.audit-anchors`), a restore puts it back, so `kasuhara audit
+verify` judges the restored chain against the anchors of the same moment.
+
 The backup uses SQLite's online backup API: a consistent copy while the bot keeps running
 and writing (copying the file by hand can catch it half-written, and misses the -wal file).
 PostgreSQL has its own tools (pg_dump / pg_restore, see docs/production.md).
 """
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from contextlib import closing
 from datetime import datetime, timezone
@@ -13,6 +18,9 @@ from pathlib import Path
 
 from bot.failures import StartupError, sqlite_path
 from flows.i18n import Translator
+from storage.anchors import anchors_path
+
+ANCHORS_SUFFIX = ".audit-anchors"
 
 BUSY_TIMEOUT_S = 30.0  # the bot may hold the write lock for a moment
 
@@ -44,8 +52,11 @@ def backup(url: str, out: Path | None, t: Translator) -> Path:
     out = out or path.with_name(f"{path.stem}-{_stamp()}.db")
     if out.exists():
         raise StartupError(t("cli.db.backup_exists", path=str(out)))
+    anchors = anchors_path(url)
     with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)) as source:
         _copy(source, out)
+        if anchors.is_file():  # copied while the database is held: no anchor of a later moment slips in
+            shutil.copyfile(anchors, out.with_name(out.name + ANCHORS_SUFFIX))
     return out
 
 
@@ -70,4 +81,7 @@ def restore(url: str, backup_file: Path, t: Translator) -> Path | None:
         kept = backup(url, path.with_name(f"{path.stem}-before-restore-{_stamp()}.db"), t)
     with closing(sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)) as source:
         _copy(source, path)
+    saved_anchors = backup_file.with_name(backup_file.name + ANCHORS_SUFFIX)
+    if saved_anchors.is_file():
+        shutil.copyfile(saved_anchors, anchors_path(url))
     return kept

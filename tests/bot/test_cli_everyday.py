@@ -31,6 +31,7 @@ def shell(tmp_path, monkeypatch, capsys):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KASUHARA_SECRET_KEY", SECRET)  # the key the test databases are sealed with
     shutil.copy(ROOT / "kasuhara.example.yaml", tmp_path / "kasuhara.yaml")
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
@@ -144,6 +145,7 @@ def test_backup_while_running_and_restore_round_trip(shell, tmp_path):
     url = f"sqlite:///{tmp_path / 'kasuhara.db'}"
     assert shell("db", "upgrade", DATABASE_URL=url)[0] == 0
     seed(url, datetime(2026, 1, 1, 0, 5, tzinfo=timezone.utc), "first")
+    assert shell("audit", "anchor", DATABASE_URL=url)[0] == 0  # as the running bot does hourly
     reader = sqlite3.connect(tmp_path / "kasuhara.db")  # the bot is reading: the backup is online
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM incidents").fetchone()
@@ -153,6 +155,7 @@ def test_backup_while_running_and_restore_round_trip(shell, tmp_path):
     assert code == 0, err
     assert f"backup written: {tmp_path / 'backup.db'}" in out
     seed(url, datetime(2026, 1, 2, 0, 5, tzinfo=timezone.utc), "second")
+    assert shell("audit", "anchor", DATABASE_URL=url)[0] == 0  # an anchor the backup predates
     assert len(json.loads(shell("incidents", "list", "--json", DATABASE_URL=url)[1])) == 2
 
     code, out, err = shell("db", "restore", str(tmp_path / "backup.db"), KASUHARA_LANG="en", DATABASE_URL=url)
@@ -163,7 +166,8 @@ def test_backup_while_running_and_restore_round_trip(shell, tmp_path):
     assert str(kept) in out
     with sqlite3.connect(kept) as before:
         assert before.execute("SELECT count(*) FROM incidents").fetchone() == (2,)
-    assert shell("audit", "verify", DATABASE_URL=url)[0] == 0  # the restored chain is whole
+    verified = shell("audit", "verify", DATABASE_URL=url)
+    assert verified[0] == 0, verified  # the restored chain is whole
     export = json.loads(shell("incidents", "export", DATABASE_URL=url, KASUHARA_SECRET_KEY=SECRET)[1])
     assert export[0]["description"] == "first"
 
