@@ -42,8 +42,8 @@ def ack_click(incident_id: int, *, channel: str = STORE_MANAGERS, user: str = "U
 
 async def refusal_to(world, user: str) -> str:
     """The ephemeral message the refused person got (and nobody else)."""
-    await world.standin.wait_for("chat.postEphemeral")
-    [notice] = [c for c in world.standin.calls_to("chat.postEphemeral") if c.args["user"] == user]
+    [notice] = await eventually(lambda: [c for c in world.standin.calls_to("chat.postEphemeral")
+                                         if c.args["user"] == user], runtime=world.runtime)
     return str(notice.args)
 
 
@@ -163,8 +163,11 @@ async def reply_by_code(world, code: str, *, channel: str, view_id: str) -> str:
     click["actions"][0].update(action_id="kasuhara.consult_reply", value=code)
     click["container"].update(channel_id=channel, message_ts="1767225600.000099")
     click["trigger_id"] = f"trigger-{view_id}"
+    before = len(world.standin.calls_to("views.open"))
     assert (await world.send.interaction(click)).status == 200
-    opened = [c for c in await world.standin.wait_for("views.open") if c.args["trigger_id"] == f"trigger-{view_id}"]
+    # The modal opens after the ack: wait for this click's own views.open.
+    calls = await world.standin.wait_for("views.open", count=before + 1)
+    opened = [c for c in calls if c.args["trigger_id"] == f"trigger-{view_id}"]
     submission = as_user(payload("slack_view_submission_consult_reply"), "U0OUTSIDER", "outsider")
     submission["view"].update(id=view_id, private_metadata=opened[0].args["view"]["private_metadata"])
     return str((await world.send.interaction(submission)).json()["view"]["blocks"])
