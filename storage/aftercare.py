@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.model import FollowUp, FollowUpStatus, Role
 from storage.crypto import Sealer
+from storage.driver import Driver
 from storage.tables_aftercare import FollowUpRow
 
 
@@ -22,14 +23,15 @@ class SqlFollowUps:
         self._sealer = sealer
 
     async def add(self, follow_up: FollowUp) -> FollowUp:
-        row = FollowUpRow(
+        follow_up.id = await Driver(self._session).value(
+            "INSERT INTO follow_ups (incident_id, kind, role, due_at, remind_every_s, escalate_after_s, escalate_to, "
+            "status, reminded, recorded_by, recorded_by_id, record, sensitive_enc) VALUES (:incident_id, :kind, "
+            ":role, :due_at, :remind_every_s, :escalate_after_s, :escalate_to, :status, 0, '', '', '{}', '') "
+            "RETURNING id",
             incident_id=follow_up.incident_id, kind=follow_up.kind, role=follow_up.role.value,
             due_at=follow_up.due_at, remind_every_s=int(follow_up.remind_every.total_seconds()),
             escalate_after_s=int(follow_up.escalate_after.total_seconds()), escalate_to=follow_up.escalate_to.value,
             status=follow_up.status.value)
-        self._session.add(row)
-        await self._session.flush()
-        follow_up.id = row.id
         return follow_up
 
     async def get(self, follow_up_id: int) -> FollowUp | None:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
-from sqlalchemy import text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.model import AuditEvent
+from storage.driver import Driver
 from storage.tables import AuditRow
 
 
@@ -98,15 +98,16 @@ class SqlAudit:
         self._sealer = sealer
 
     async def add(self, event: AuditEvent) -> None:
-        if self._session.bind.dialect.name == "postgresql":  # serialise the chain's tip
-            await self._session.execute(text("SELECT pg_advisory_xact_lock(8712001)"))
-        last = (await self._session.exec(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))).first()
-        prev = last or ""
-        row = AuditRow(at=event.at, action=event.action, actor=event.actor, actor_name=event.actor_name,
-                       detail=event.detail, incident_id=event.incident_id, prev_hash=prev, keyed=True)
-        row.hash = self._sealer.audit_mac(link_text(prev, row))
-        self._session.add(row)
-        await self._session.flush()
+        """Append one entry linked to the tip (two statements on the driver, storage/driver.py)."""
+        sql = Driver(self._session)
+        if not sql.sqlite:  # serialise the chain's tip (SQLite: the unit of work holds the write lock)
+            await sql.run("SELECT pg_advisory_xact_lock(8712001)")
+        prev = await sql.value("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1") or ""
+        link = self._sealer.audit_mac(link_text(prev, event))
+        await sql.run("INSERT INTO audit_events (at, action, actor, actor_name, detail, incident_id, prev_hash, hash, "
+                      "keyed) VALUES (:at, :action, :actor, :actor_name, :detail, :incident_id, :prev, :hash, :keyed)",
+                      at=event.at, action=event.action, actor=event.actor, actor_name=event.actor_name,
+                      detail=event.detail, incident_id=event.incident_id, prev=prev, hash=link, keyed=True)
 
     async def for_incident(self, incident_id: int) -> list[AuditEvent]:
         rows = (await self._session.exec(

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.reports.customers import CustomerMatch, EarlierCase, Measure
 from storage.crypto import Sealer
+from storage.driver import Driver
 from storage.tables import IncidentRow
 from storage.tables_reports import CustomerLinkRow, CustomerMeasureRow
 
@@ -43,9 +44,9 @@ class SqlCustomers:
 
     async def of_incident(self, incident_id: int) -> CustomerMatch | None:
         """What the incident's alert says about its customer (None: no customer given)."""
-        row = (await self._session.exec(
-            select(CustomerLinkRow).where(CustomerLinkRow.incident_id == incident_id))).first()
-        return None if row is None else _match_from_dict(json.loads(row.matched))
+        matched = await Driver(self._session).value("SELECT matched FROM customer_links WHERE incident_id = :id",
+                                                    id=incident_id)
+        return None if matched is None else _match_from_dict(json.loads(matched))
 
     async def add_measure(self, incident_id: int, kind: str, note: str, actor: str, at: datetime) -> bool:
         """Record a measure against the customer of an incident; False when the case names no customer."""

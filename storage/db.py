@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
@@ -91,24 +91,51 @@ def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
         # A unit of work reads then writes; a deferred SQLite transaction that upgrades to a
         # write lock after another writer committed fails at once with SQLITE_BUSY. Taking
         # the write lock up front makes writers queue instead. Readers stay deferred.
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # On the driver: SQLAlchemy's execution layer would cost more than the statement.
+        connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class InlineSession:
-    """The awaitable surface of AsyncSession over a synchronous SQLite session (see module doc)."""
+    """The awaitable surface of AsyncSession over one SQLite connection in a transaction (see module doc).
 
-    def __init__(self, session: Session):
-        self._session = session
+    The ORM session is made only when a repository uses the ORM; statements on the driver
+    (storage/driver.py) and Core statements run on the connection itself.
+    """
+
+    def __init__(self, connection: Connection):
+        self._connection = connection
+        self._orm: Session | None = None
+
+    @property
+    def _session(self) -> Session:
+        if self._orm is None:  # joins the connection's transaction; the unit of work commits it
+            self._orm = Session(bind=self._connection, expire_on_commit=False)
+        return self._orm
 
     @property
     def bind(self):
-        return self._session.get_bind()
+        return self._connection.engine
+
+    def dbapi(self) -> sqlite3.Connection:
+        """The unit of work's sqlite3 connection, for storage.driver (pending ORM changes flushed first)."""
+        self.flush_pending()
+        return self._connection.connection.dbapi_connection
+
+    def flush_pending(self) -> None:
+        orm = self._orm
+        if orm is not None and (orm.new or orm.dirty or orm.deleted):
+            orm.flush()
+
+    def close(self) -> None:
+        if self._orm is not None:
+            self._orm.close()
 
     async def execute(self, statement, params=None, **kw):
         if not kw and not getattr(statement, "_propagate_attrs", None):
-            # A Core statement (no ORM entity): run it on the session's connection and skip the
-            # ORM's execution layer, a large share of the CPU of the report path.
-            return self._session.connection().execute(statement, params)
+            # A Core statement (no ORM entity): run it on the connection and skip the ORM's
+            # execution layer.
+            self.flush_pending()
+            return self._connection.execute(statement, params)
         return self._session.execute(statement, params, **kw)
 
     async def exec(self, statement, **kw):
@@ -124,7 +151,7 @@ class InlineSession:
         self._session.add(instance)
 
     async def flush(self) -> None:
-        self._session.flush()
+        self.flush_pending()
 
     async def delete(self, instance) -> None:
         self._session.delete(instance)
@@ -195,33 +222,38 @@ class Database:
 
     @asynccontextmanager
     async def _sqlite_unit(self, engine: Engine, *, write: bool) -> AsyncIterator[SqlTransaction]:
-        session = Session(engine, expire_on_commit=False)
+        connection = engine.connect()
+        session = InlineSession(connection)
         committing = None
         try:
             try:
-                session.connection()  # BEGIN [IMMEDIATE] now, inline
+                transaction = connection.begin()  # BEGIN [IMMEDIATE] now, inline
             except Exception as error:  # another process holds the write lock: wait off the loop
                 if not _busy(error):
                     raise
-                session.rollback()
-                await asyncio.to_thread(session.connection)
-            yield SqlTransaction(InlineSession(session), self.sealer)
+                connection.rollback()
+                transaction = await asyncio.to_thread(connection.begin)
+            yield SqlTransaction(session, self.sealer)
             if not write:
                 return
-            session.flush()
+            session.flush_pending()
             # The one hand-off: COMMIT may fsync the WAL or checkpoint. Shielded, so a
             # cancelled request never leaves a half-finished commit behind a rollback.
-            committing = asyncio.get_running_loop().run_in_executor(None, session.commit)
+            committing = asyncio.get_running_loop().run_in_executor(None, transaction.commit)
             await asyncio.shield(committing)
         except BaseException:
             if committing is None:
-                session.rollback()
+                connection.rollback()
             raise
         finally:
-            if committing is not None and not committing.done():
-                committing.add_done_callback(lambda _: session.close())
-            else:
+            def close(_=None) -> None:
                 session.close()
+                connection.close()
+
+            if committing is not None and not committing.done():
+                committing.add_done_callback(close)
+            else:
+                close()
 
     async def stats(self) -> dict:
         """What /healthz and /metrics report: incidents recorded, the oldest pending delivery.

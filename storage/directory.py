@@ -9,32 +9,31 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.model import Platform
-from storage.sql import insert_for
-from storage.tables import ConversationRefRow, RequestKeyRow, RoleBindingRow
+from storage.driver import Driver
+from storage.tables import ConversationRefRow, RoleBindingRow
 
 
 class SqlRequestKeys:
     """Remember processed request keys (Slack view ids, Teams activity ids) for idempotency."""
 
     def __init__(self, session: AsyncSession):
-        self._session = session
+        self._sql = Driver(session)
 
     async def seen(self, key: str) -> int | None:
-        table = RequestKeyRow.__table__
-        return (await self._session.execute(select(table.c.result_id).where(table.c.key == key))).scalar()
+        return await self._sql.value("SELECT result_id FROM request_keys WHERE key = :key", key=key)
 
     async def remember(self, key: str, result_id: int, at: datetime) -> bool:
         """One INSERT … ON CONFLICT DO NOTHING (no savepoint): False when the key was stored first."""
-        table = RequestKeyRow.__table__
-        statement = insert_for(self._session)(table).values(key=key, result_id=result_id, created_at=at)
-        result = await self._session.execute(
-            statement.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key))
-        return result.scalar() is not None
+        stored = await self._sql.value(
+            "INSERT INTO request_keys (key, result_id, created_at) VALUES (:key, :result_id, :at) "
+            "ON CONFLICT (key) DO NOTHING RETURNING key", key=key, result_id=result_id, at=at)
+        return stored is not None
 
 
 class SqlBindings:
     def __init__(self, session: AsyncSession):
         self._session = session
+        self._sql = Driver(session)
 
     async def bind(self, platform: Platform, unit_id: str, role: str, address: str, actor: str, at: datetime) -> bool:
         try:
@@ -46,9 +45,7 @@ class SqlBindings:
         return True
 
     async def all(self) -> list[tuple[Platform, str, str, str]]:
-        table = RoleBindingRow.__table__
-        rows = (await self._session.execute(
-            select(table.c.platform, table.c.unit_id, table.c.role, table.c.address).order_by(table.c.id))).all()
+        rows = await self._sql.rows("SELECT platform, unit_id, role, address FROM role_bindings ORDER BY id")
         return [(Platform(platform), unit_id, role, address) for platform, unit_id, role, address in rows]
 
 

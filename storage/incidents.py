@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +24,7 @@ from flows.model import (
 )
 from storage.crypto import Sealer
 from storage.customers import SqlCustomers
+from storage.driver import Driver, utc
 from storage.tables import IncidentRow
 
 
@@ -30,6 +32,7 @@ class SqlIncidents:
     def __init__(self, session: AsyncSession, sealer: Sealer):
         self._session = session
         self._sealer = sealer
+        self._sql = Driver(session)
 
     async def add(self, draft: IncidentDraft, snapshot: EscalationSnapshot, now: datetime) -> Incident:
         """Insert the report (one INSERT … RETURNING id, one UPDATE for the case number)."""
@@ -44,12 +47,10 @@ class SqlIncidents:
             final_action=_dump(draft.final_action), prevention=draft.prevention,
             feelings_support_enc=self._sealer.seal(draft.feelings_support), is_sos=draft.is_sos, sos_of=draft.sos_of,
             status=IncidentStatus.OPEN.value, created_at=now, snapshot=json.dumps(snapshot_to_dict(snapshot)),
-            acknowledged_by="",
         )
-        table = IncidentRow.__table__
-        incident_id = (await self._session.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
+        incident_id = await self._sql.value(_INSERT, **values)
         case_no = f"K-{now.year}-{incident_id:05d}"
-        await self._session.execute(update(table).where(table.c.id == incident_id).values(case_no=case_no))
+        await self._sql.run("UPDATE incidents SET case_no = :case_no WHERE id = :id", case_no=case_no, id=incident_id)
         return Incident(
             id=incident_id, case_no=case_no, unit_id=draft.unit_id, reporter=draft.reporter,
             occurred_at=draft.occurred_at, contact_channel=draft.contact_channel, description=draft.description,
@@ -63,10 +64,10 @@ class SqlIncidents:
         )
 
     async def get(self, incident_id: int) -> Incident | None:
-        row = await self._session.get(IncidentRow, incident_id, populate_existing=True)
-        if row is None:
+        found = await self._sql.row(_SELECT_ONE, id=incident_id)
+        if found is None:
             return None
-        incident = self._to_model(row)
+        incident = self._to_model(_row(found))
         incident.customer = await SqlCustomers(self._session, self._sealer).of_incident(incident_id)
         return incident
 
@@ -134,6 +135,29 @@ class SqlIncidents:
             level_changed_by=row.level_changed_by, level_changed_at=row.level_changed_at,
             snapshot=snapshot_from_dict(json.loads(row.snapshot)) if row.snapshot != "{}" else None,
         )
+
+
+# Written once: the columns a report sets, and every column read back (storage/driver.py).
+_INSERT_COLUMNS = (
+    "unit_id", "reporter_platform", "reporter_id", "reporter_name", "occurred_at", "place", "channel", "description",
+    "behaviours", "types", "danger", "level", "assessed_level", "reasons", "duration_minutes", "counterpart",
+    "injury_damage", "first_response", "evidence", "final_action", "prevention", "feelings_support_enc", "is_sos",
+    "sos_of", "status", "created_at", "snapshot")
+_INSERT = (f"INSERT INTO incidents ({', '.join(_INSERT_COLUMNS)}, case_no, acknowledged_by, acknowledged_by_id, "
+           f"level_reason, level_changed_by) VALUES ({', '.join(':' + c for c in _INSERT_COLUMNS)}, '', '', '', '', '') "
+           "RETURNING id")
+_COLUMNS = tuple(IncidentRow.__table__.columns.keys())
+_TIMES = tuple(i for i, c in enumerate(_COLUMNS) if c in ("occurred_at", "created_at", "acknowledged_at",
+                                                           "level_changed_at"))
+_SELECT_ONE = f"SELECT {', '.join(_COLUMNS)} FROM incidents WHERE id = :id"
+
+
+def _row(values: tuple) -> SimpleNamespace:
+    """A row read through the driver, with the attributes of an IncidentRow."""
+    values = list(values)
+    for i in _TIMES:
+        values[i] = utc(values[i])
+    return SimpleNamespace(**dict(zip(_COLUMNS, values)))
 
 
 _COMPLETABLE_LISTS = {"types", "evidence", "final_action"}

@@ -5,13 +5,14 @@ import json
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, insert, update
+from sqlalchemy import func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.model import Delivery, DeliveryKind, DeliveryStatus, Platform, Role, Target, Timer, TimerKind
 from flows.payloads import check, payload_from_dict, payload_to_dict
-from storage.sql import dialect_name, insert_for
+from storage.driver import Driver, utc
+from storage.sql import dialect_name
 from storage.tables import DeliveryRow, TimerRow
 
 # A claim is a short lease: if its process dies, another replica takes the row over after
@@ -23,6 +24,7 @@ URGENT_KINDS = tuple(k.value for k in (DeliveryKind.ALERT, DeliveryKind.ESCALATI
 class SqlOutbox:
     def __init__(self, session: AsyncSession):
         self._session = session
+        self._sql = Driver(session)
 
     async def add(self, delivery: Delivery) -> Delivery | None:
         """Queue a delivery with one INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id."""
@@ -30,17 +32,13 @@ class SqlOutbox:
         now = delivery.next_attempt_at
         if now is None:
             raise ValueError("a delivery needs next_attempt_at (the time it was queued)")
-        table = DeliveryRow.__table__
-        statement = insert_for(self._session)(table).values(
-            kind=delivery.kind.value, platform=delivery.target.platform.value, address=delivery.target.address,
-            incident_id=delivery.incident_id, role=delivery.role.value if delivery.role else None, tier=delivery.tier,
+        delivery_id = await self._sql.value(
+            _INSERT, kind=delivery.kind.value, platform=delivery.target.platform.value,
+            address=delivery.target.address, incident_id=delivery.incident_id,
+            role=delivery.role.value if delivery.role else None, tier=delivery.tier,
             payload=json.dumps(payload_to_dict(delivery.payload), ensure_ascii=False), dedupe_key=delivery.dedupe_key,
             follow_up_id=getattr(delivery.payload, "follow_up_id", None),
-            consultation_id=getattr(delivery.payload, "consultation_id", None),
-            next_attempt_at=now, created_at=now, status=DeliveryStatus.PENDING.value, attempts=0, message_ref="",
-            error="", in_doubt=False,
-        ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
-        delivery_id = (await self._session.execute(statement)).scalar()
+            consultation_id=getattr(delivery.payload, "consultation_id", None), now=now)
         if delivery_id is None:  # the same message is queued already (or was sent)
             return None
         delivery.id = delivery_id
@@ -57,14 +55,8 @@ class SqlOutbox:
         Broken rows (a bug, a manual edit) are marked failed and returned as Delivery objects
         with status FAILED, so the caller can escalate them.
         """
-        table = DeliveryRow.__table__
-        priority = case((table.c.kind.in_(URGENT_KINDS), 0), (table.c.kind == DeliveryKind.ALERT_UPDATE.value, 1),
-                        else_=2)
-        query = (select(table).where(table.c.status == DeliveryStatus.PENDING.value, table.c.next_attempt_at <= now)
-                 .order_by(priority, table.c.id).limit(limit * 4 + len(skip)))
-        if dialect_name(self._session) == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = (await self._session.execute(query)).mappings().all()
+        query = _CLAIM if self._sql.sqlite else _CLAIM + " FOR UPDATE SKIP LOCKED"
+        rows = [_mapping(r) for r in await self._sql.rows(query, now=now, limit=limit * 4 + len(skip))]
         chosen, broken, targets = [], [], set(skip)
         for row in rows:
             target = (row["platform"], row["address"])
@@ -81,9 +73,10 @@ class SqlOutbox:
             if len(chosen) >= limit:
                 break
         if chosen:
-            await self._session.execute(
-                update(table).where(table.c.id.in_([d.id for d in chosen]))
-                .values(claimed_by=claimer or None, next_attempt_at=now + lease))
+            ids = {f"i{n}": d.id for n, d in enumerate(chosen)}
+            await self._sql.run(f"UPDATE outbox SET claimed_by = :claimer, next_attempt_at = :until "
+                                f"WHERE id IN ({', '.join(':' + k for k in ids)})",
+                                claimer=claimer or None, until=now + lease, **ids)
         failed = []
         for row, error in broken:
             await self.mark_failed(row["id"], error, now)
@@ -93,28 +86,25 @@ class SqlOutbox:
 
     async def release_claims(self, claimer: str, now: datetime) -> int:
         """Make what `claimer` had leased due at once (its process restarted); they stay in doubt."""
-        table = DeliveryRow.__table__
-        result = await self._session.execute(
-            update(table).where(table.c.claimed_by == claimer, table.c.status == DeliveryStatus.PENDING.value)
-            .values(next_attempt_at=now))
-        return result.rowcount
+        return await self._sql.run("UPDATE outbox SET next_attempt_at = :now "
+                                   "WHERE claimed_by = :claimer AND status = 'pending'", now=now, claimer=claimer)
 
     async def mark_sent(self, delivery_id: int, ref: str, at: datetime) -> None:
-        await self._session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(
-            status=DeliveryStatus.SENT.value, message_ref=ref, sent_at=at, attempts=DeliveryRow.attempts + 1,
-            claimed_by=None, in_doubt=False))
+        await self._sql.run("UPDATE outbox SET status = 'sent', message_ref = :ref, sent_at = :at, "
+                            "attempts = attempts + 1, claimed_by = NULL, in_doubt = :no WHERE id = :id",
+                            ref=ref, at=at, no=False, id=delivery_id)
 
     async def mark_retry(self, delivery_id: int, at: datetime, error: str, *, in_doubt: bool = False,
                          count: bool = True) -> None:
         """Try again at `at`; `in_doubt`: the attempt may have reached the platform (verify first)."""
-        await self._session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(
-            next_attempt_at=at, error=error[:2000], attempts=DeliveryRow.attempts + (1 if count else 0),
-            claimed_by=None, in_doubt=in_doubt))
+        await self._sql.run("UPDATE outbox SET next_attempt_at = :at, error = :error, attempts = attempts + :more, "
+                            "claimed_by = NULL, in_doubt = :in_doubt WHERE id = :id",
+                            at=at, error=error[:2000], more=1 if count else 0, in_doubt=in_doubt, id=delivery_id)
 
     async def mark_failed(self, delivery_id: int, error: str, at: datetime) -> None:
-        await self._session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(
-            status=DeliveryStatus.FAILED.value, error=error[:2000], sent_at=at, attempts=DeliveryRow.attempts + 1,
-            claimed_by=None))
+        await self._sql.run("UPDATE outbox SET status = 'failed', error = :error, sent_at = :at, "
+                            "attempts = attempts + 1, claimed_by = NULL WHERE id = :id",
+                            error=error[:2000], at=at, id=delivery_id)
 
     async def oldest_pending(self) -> datetime | None:
         """When the oldest delivery still waiting was queued (health, metrics)."""
@@ -133,6 +123,25 @@ class SqlOutbox:
         rows = (await self._session.exec(
             select(DeliveryRow).where(DeliveryRow.incident_id == incident_id).order_by(DeliveryRow.id))).all()
         return [_to_model(r) for r in rows]
+
+
+# Written once for the driver (storage/driver.py): the hot statements of the outbox.
+_INSERT = ("INSERT INTO outbox (kind, platform, address, incident_id, role, tier, payload, dedupe_key, follow_up_id, "
+           "consultation_id, next_attempt_at, created_at, status, attempts, message_ref, error, in_doubt) VALUES "
+           "(:kind, :platform, :address, :incident_id, :role, :tier, :payload, :dedupe_key, :follow_up_id, "
+           ":consultation_id, :now, :now, 'pending', 0, '', '', FALSE) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
+_COLUMNS = ("id", "kind", "platform", "address", "incident_id", "role", "tier", "payload", "status", "attempts",
+            "next_attempt_at", "message_ref", "error", "dedupe_key", "created_at", "claimed_by", "in_doubt")
+_URGENT = ", ".join(f"'{k}'" for k in URGENT_KINDS)
+_CLAIM = (f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now "
+          f"ORDER BY CASE WHEN kind IN ({_URGENT}) THEN 0 WHEN kind = '{DeliveryKind.ALERT_UPDATE.value}' THEN 1 "
+          "ELSE 2 END, id LIMIT :limit")
+
+
+def _mapping(values: tuple) -> dict:
+    row = dict(zip(_COLUMNS, values))
+    row["next_attempt_at"], row["created_at"] = utc(row["next_attempt_at"]), utc(row["created_at"])
+    return row
 
 
 def _to_model(row) -> Delivery:
@@ -156,10 +165,11 @@ class SqlTimers:
         self._session = session
 
     async def add(self, timer: Timer) -> Timer:
-        table = TimerRow.__table__
-        timer.id = (await self._session.execute(insert(table).values(
+        timer.id = await Driver(self._session).value(
+            "INSERT INTO timers (kind, due_at, incident_id, ref_id, seq, cancelled) "
+            "VALUES (:kind, :due_at, :incident_id, :ref_id, :seq, FALSE) RETURNING id",
             kind=timer.kind.value, due_at=timer.due_at, incident_id=timer.incident_id, ref_id=timer.ref_id,
-            seq=timer.seq, cancelled=False).returning(table.c.id))).scalar_one()
+            seq=timer.seq)
         return timer
 
     async def due(self, now: datetime, limit: int) -> list[Timer]:

@@ -28,7 +28,7 @@ from adapters.slack.aftercare import AftercareRoutes
 from adapters.slack.chat import ChatRoutes
 from adapters.slack.consultation import ConsultationRoutes
 from adapters.slack.incidents import IncidentRoutes
-from adapters.slack.notifier import Reachability, SlackNotifier, vendor_logger, web_client
+from adapters.slack.notifier import VENDOR_LOGGER, Reachability, SlackNotifier, vendor_logger, web_client
 from adapters.slack.token_check import TokenCheck, iso_time
 from adapters.slack.redelivery import SeenEvents
 from adapters.slack.respond import ListenerGroup
@@ -101,6 +101,10 @@ class SlackAdapter:
 
     async def start(self) -> None:
         """Verify the token in the background; connect Socket Mode (xapp-…) without waiting for Slack."""
+        if self.client.session is None:
+            # Kept-alive connections for bolt's own calls (views.open, ephemeral answers): slack_sdk
+            # otherwise opens a session and a connection per call. Bolt's per-request clients share it.
+            self.client.session = aiohttp.ClientSession()
         self._tasks.append(asyncio.create_task(self.token_check.run()))
         if self._app_token:
             handler = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
@@ -130,6 +134,8 @@ class SlackAdapter:
             task.cancel()
         self._tasks.clear()
         await self.notifier.close()
+        if self.client.session is not None and not self.client.session.closed:
+            await self.client.session.close()
         if self._socket is not None:
             socket, self._socket = self._socket, None
             await socket.stop()
@@ -146,7 +152,7 @@ def build_slack(flows: Flows, *, bot_token: str, signing_secret: str, api_url: s
     notifier = SlackNotifier(web_client(bot_token, api_url, retry_connection_errors=False), reachability)
     token_check = TokenCheck(client, bot_token, reachability)
     app = AsyncApp(
-        name="kasuhara",
+        name=VENDOR_LOGGER,  # bolt sets the level of the logger named after the app: never our "kasuhara"
         client=client,
         authorize=token_check.authorize_function(),  # never auth.test in the request path
         signing_secret=signing_secret or None,

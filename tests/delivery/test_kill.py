@@ -35,17 +35,23 @@ async def wait_for(check, timeout: float) -> float:
 async def test_a_kill_right_after_slack_accepted_the_alert_neither_loses_nor_repeats_it(tmp_path, standin):
     server = Server(tmp_path, f"sqlite:///{tmp_path / 'kasuhara.db'}", standin.api_url)
     await server.start()
-    killed = []
+    seen, killed = [], []
+    answered = asyncio.Event()
 
-    def kill_after_the_alert(call):
-        if call.args.get("channel") == STORE_MANAGERS and not killed:
+    async def kill_after_the_alert(call):
+        if call.args.get("channel") == STORE_MANAGERS and not seen:
+            seen.append(call)
+            # Slack has the post; the answer is held until the reporter saw the confirmation
+            # (the alert may leave before it), then the server dies: our record never happens.
+            await asyncio.wait_for(answered.wait(), 10)
+            server.kill()
             killed.append(call)
-            server.kill()  # Slack has the post; our record of it never happens
 
     standin.after_post = kill_after_the_alert
     try:
         async with SlackSender(server.events_url) as sender:
             incident = await submit(sender, "VKILL0001")
+            answered.set()
         assert incident is not None
         await wait_for(lambda: killed, 10)
         assert server.process.poll() is not None and len(standin.posts_with_key(alert_key(incident))) == 1

@@ -10,6 +10,7 @@ a Socket Mode WebSocket, so tests never leave the machine.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import json
 import time
@@ -37,7 +38,9 @@ class SlackStandIn:
         self.history: dict[str, list[dict]] = {}  # channel -> posted messages (newest last)
         self.delay_s: dict[str, float] = {}  # method -> seconds to wait before answering
         self.failing: dict[str, tuple[int, float]] = {}  # method -> (HTTP status, until perf_counter)
-        self.after_post = None  # callable(Call) run once a chat.postMessage was accepted and recorded
+        # callable(Call) run once a chat.postMessage was accepted and recorded, before the answer
+        # leaves; when it returns an awaitable, the answer waits for it (a kill "after Slack took it").
+        self.after_post = None
         self.calls: list[Call] = []
         self._changed = asyncio.Condition()
         self._ts = itertools.count(1)
@@ -150,7 +153,9 @@ class SlackStandIn:
             status, body, headers = pending.pop(0) if pending else (200, self._answer(method, args), {})
         await self._record(method, args, token, body)
         if method == "chat.postMessage" and body.get("ok") and self.after_post is not None:
-            self.after_post(self.calls[-1])
+            held = self.after_post(self.calls[-1])
+            if inspect.isawaitable(held):
+                await held
         return web.json_response(body, status=status, headers=headers)
 
     async def _upload(self, request: web.Request) -> web.Response:

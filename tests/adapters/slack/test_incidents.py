@@ -1,6 +1,7 @@
 """Report → alert → acknowledge, through bot.app.build_runtime, signed HTTP and the stand-in."""
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 
@@ -193,3 +194,18 @@ async def test_report_posted_from_a_channel_never_leaks_into_that_channel(world)
     await submit_valid_report(world)
     await world.runtime.drain()
     assert [c for c in world.standin.calls_to("chat.postMessage") if c.args["channel"] == STORE_CHANNEL] == []
+
+
+async def test_handling_a_request_leaves_our_own_log_levels_alone(world, caplog):
+    # Bolt sets the level of the logger named after the app on every request; named "kasuhara",
+    # it quieted our running-state lines and every kasuhara.* logger to WARNING.
+    caplog.set_level(logging.INFO)
+    ours = logging.getLogger("kasuhara")
+    before = ours.level
+
+    await world.send.command(slash_command(world, "report"))
+    await world.standin.wait_for("views.open")
+    logging.getLogger("kasuhara.serve").info("still heard")
+
+    assert ours.level == before and ours.getEffectiveLevel() == logging.INFO
+    assert "still heard" in caplog.text
