@@ -129,7 +129,7 @@ class Runtime:
             await self._wake.wait()
             self._wake.clear()
             try:
-                await self.dispatcher.pump()
+                await self.dispatcher.pump(look=False)
             except Exception as error:  # the database may be away: the next tick retries
                 log.error("outbox delivery failed: %s", type(error).__name__)
 
@@ -202,6 +202,7 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
     dispatcher = Dispatcher(store, notifiers, policy, clock, instance=settings.instance_id,
                             on_outcome=metrics.delivery)
     dispatcher.wake = wake_event.set
+    store.births = dispatcher  # deliveries due at once start the moment their transaction commits
     from adapters.documents.images import ChartRenderer
 
     reports = ReportDelivery(flows.deps, ChartRenderer(font=settings.env.get("KASUHARA_REPORT_FONT") or None))

@@ -1,9 +1,12 @@
 """Send what the outbox holds through each platform's Notifier: at once, several at a time.
 
-- A delivery starts as soon as its transaction commits (the flows wake the dispatcher) and
-  runs beside the others: at most `concurrency` at once, one at a time per target (Slack
-  allows about one post a second per channel), alerts before confirmations. A slow or
-  failing target only holds its own slot.
+- A delivery starts as soon as its transaction commits and runs beside the others: at most
+  `concurrency` at once and `per_target` per target (a channel's posts stay few and
+  ordered enough; a 429 pauses that target alone for its Retry-After), alerts before
+  confirmations. A slow or failing target only holds its own slots. Deliveries due at once
+  are claimed in the transaction that queues them when there is room (`accept`, see
+  flows.ports.Births) and start the moment it commits (`adopt`), with no claim round trip;
+  the rest are claimed by `pump` as slots free up.
 - Claims are short leases carrying this process's instance id; a restarted process takes its
   own claims back at once (`recover`), other replicas take them over when the lease ends.
 - An attempt whose outcome is unknown (a timeout, a crash after the platform's answer) is
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -48,6 +52,7 @@ KindHandler = Callable[[Notifier, Delivery], Awaitable[str]]
 
 BACKOFF_CAP_S = 60  # transient failures are retried forever, at least once a minute
 CONCURRENCY = 8  # deliveries in flight at once per process
+PER_TARGET = 4  # of which to one target (a channel, a person)
 LEASE_S = 10  # a claim this process does not settle in time is taken over by another replica
 
 # Observer of each settled attempt: (delivery, outcome, seconds from queueing to the answer).
@@ -59,18 +64,24 @@ class Dispatcher:
     """Deliver due outbox rows concurrently; one dispatcher per process."""
 
     def __init__(self, store: Store, notifiers: Mapping[Platform, Notifier], policy: Policy, clock: Clock, *,
-                 instance: str = "", concurrency: int = CONCURRENCY, lease_s: float = LEASE_S,
-                 on_outcome: OutcomeHook | None = None):
+                 instance: str = "", concurrency: int = CONCURRENCY, per_target: int = PER_TARGET,
+                 lease_s: float = LEASE_S, on_outcome: OutcomeHook | None = None):
         self._store = store
         self._notifiers = notifiers
         self._policy = policy
         self._clock = clock
         self.instance = instance
         self._concurrency = concurrency
+        self._per_target = per_target
         self._lease = timedelta(seconds=lease_s)
         self._on_outcome = on_outcome or (lambda *_: None)
         self._in_flight: dict[int, asyncio.Task] = {}
-        self._busy: set[tuple[str, str]] = set()  # targets with a send in flight
+        self._busy: Counter[tuple[str, str]] = Counter()  # sends in flight (or adopted soon) per target
+        self._reserved = 0  # deliveries accepted at birth whose transaction has not ended yet
+        self._waiting = True  # something may be due and unclaimed (pump(look=False) looks only then)
+        self._left_behind = False  # the last claim may have left due rows (full, or targets skipped)
+        self._backlog = False  # the last look found due rows unclaimed
+        self._recording: tuple[list, asyncio.Future] | None = None  # sent records waiting for a transaction
         self._paused: dict[tuple[str, str], datetime] = {}  # target -> 429 Retry-After end
         self._pumping = asyncio.Lock()
         self.wake: Callable[[], None] = lambda: None  # set by the runtime: pump again
@@ -84,6 +95,48 @@ class Dispatcher:
     def in_flight(self) -> int:
         return len(self._in_flight)
 
+    # -- claimed at birth (flows.ports.Births) -------------------------------------------------
+    @property
+    def claimer(self) -> str:
+        return self.instance
+
+    @property
+    def lease(self) -> timedelta:
+        return self._lease
+
+    def accept(self, delivery: Delivery) -> bool:
+        """Take a delivery due now from the transaction queueing it, if a slot and its target have room."""
+        if not self.instance or delivery.kind in self._handlers:
+            return False
+        now = delivery.next_attempt_at
+        target = _target(delivery)
+        if now is None or now > self._clock.now() or self._paused.get(target, now) > now:
+            return False
+        if len(self._in_flight) + self._reserved >= self._concurrency or self._busy[target] >= self._per_target:
+            return False
+        if self._waiting or self._backlog:  # older deliveries wait unclaimed: they go first (pump)
+            return False
+        self._reserved += 1
+        self._busy[target] += 1
+        return True
+
+    def adopt(self, deliveries: list[Delivery]) -> None:
+        """The transaction committed: send what it queued and this dispatcher accepted, now."""
+        urgent = [d for d in deliveries if d.kind in escalation.ALERT_KINDS]
+        for delivery in urgent + [d for d in deliveries if d.kind not in escalation.ALERT_KINDS]:
+            self._reserved -= 1
+            self._start(delivery, _target(delivery), urgent=[])
+
+    def queued(self) -> None:
+        """A transaction queued a delivery due now without a claim (no room): pump on the next wake."""
+        self._waiting = True
+
+    def release(self, deliveries: list[Delivery]) -> None:
+        """The transaction rolled back (or the row existed): give the room back."""
+        for delivery in deliveries:
+            self._reserved -= 1
+            self._free(_target(delivery))
+
     async def recover(self) -> int:
         """Make this instance's claims from before a restart due now; return how many."""
         if not self.instance:
@@ -91,32 +144,51 @@ class Dispatcher:
         async with self._store.transaction() as tx:
             return await tx.outbox.release_claims(self.instance, self._clock.now())
 
-    async def pump(self) -> int:
-        """Claim what is due (up to the free slots) and start sending it; return how many started."""
+    async def pump(self, *, look: bool = True) -> int:
+        """Claim what is due (up to the free slots) and start sending it; return how many started.
+
+        `look=False` (a wake-up after a commit or a finished send) skips the database unless
+        something may be waiting: a delivery queued unclaimed (`queued`) or one left behind by
+        the last claim. The runtime's tick looks every second whatever happened (retries that
+        fell due, other replicas' expired leases, rows queued by another process).
+        """
         async with self._pumping:
             free = self._concurrency - len(self._in_flight)
-            if free <= 0:
+            if free <= 0 or not (look or self._waiting):
                 return 0
+            self._waiting = False
             now = self._clock.now()
             self._paused = {t: until for t, until in self._paused.items() if until > now}
-            skip = self._busy | set(self._paused)
+            async with self._store.read() as tx:  # nothing due: no write lock taken
+                self._backlog = await tx.outbox.any_due(now)
+            if not self._backlog:
+                return 0
             async with self._store.transaction() as tx:
-                due = await tx.outbox.claim_due(now, free, claimer=self.instance, lease=self._lease, skip=skip)
+                due = await tx.outbox.claim_due(now, free, claimer=self.instance, lease=self._lease,
+                                                skip=set(self._paused), per_target=self._per_target,
+                                                busy=self._busy)
+            self._left_behind = bool(due)  # more may wait behind a full target: look again after a send
             urgent: list[asyncio.Task] = []  # alerts of this batch go out before its other messages
             for delivery in due:
                 if delivery.status is DeliveryStatus.FAILED:  # a malformed row: already marked failed
                     await self._broken(delivery)
                     continue
-                target = (delivery.target.platform.value, delivery.target.address)
-                self._busy.add(target)
+                target = _target(delivery)
+                self._busy[target] += 1
+                task = self._start(delivery, target, urgent=urgent)
                 if delivery.kind in escalation.ALERT_KINDS:
-                    task = asyncio.create_task(self._send(delivery))
                     urgent.append(task)
-                else:
-                    task = asyncio.create_task(self._send_after(list(urgent), delivery))
-                self._in_flight[delivery.id] = task
-                task.add_done_callback(lambda _, d=delivery.id, t=target: self._done(d, t))
             return len(due)
+
+    def _start(self, delivery: Delivery, target: tuple[str, str], *, urgent: list[asyncio.Task]) -> asyncio.Task:
+        """Send in a task of its own (after the batch's alerts for the other kinds)."""
+        if delivery.kind in escalation.ALERT_KINDS or not urgent:
+            task = asyncio.create_task(self._send(delivery))
+        else:
+            task = asyncio.create_task(self._send_after(list(urgent), delivery))
+        self._in_flight[delivery.id] = task
+        task.add_done_callback(lambda _, d=delivery.id, t=target: self._done(d, t))
+        return task
 
     async def run_once(self, limit: int | None = None) -> int:
         """Start what is due and wait until those sends are settled (tests, CLI, drain)."""
@@ -131,8 +203,14 @@ class Dispatcher:
 
     def _done(self, delivery_id: int, target: tuple[str, str]) -> None:
         self._in_flight.pop(delivery_id, None)
-        self._busy.discard(target)
+        self._free(target)
+        self._waiting = self._waiting or self._left_behind
         self.wake()
+
+    def _free(self, target: tuple[str, str]) -> None:
+        self._busy[target] -= 1
+        if self._busy[target] <= 0:
+            del self._busy[target]
 
     # -- one delivery ------------------------------------------------------------------------
     async def _send_after(self, first: list[asyncio.Task], delivery: Delivery) -> None:
@@ -164,9 +242,34 @@ class Dispatcher:
             await self._failed(delivery, DeliveryError(type(error).__name__, permanent=False, in_doubt=True))
             return
         now = self._clock.now()
-        async with self._store.transaction() as tx:  # recorded the moment the platform answered
-            await tx.outbox.mark_sent(delivery.id, ref, now)
+        await self._record_sent(delivery.id, ref, now)  # recorded the moment the platform answered
         self._on_outcome(delivery, outcome, self._age(delivery, now))
+
+    async def _record_sent(self, delivery_id: int, ref: str, at: datetime) -> None:
+        """Record a send in the next transaction of sent records: the answers that arrive while
+        one is waiting for the write lock are recorded together (one commit under load, the
+        same single transaction at rest)."""
+        if self._recording is None:
+            self._recording = ([], asyncio.get_running_loop().create_future())
+            asyncio.create_task(self._write_records(self._recording))
+        records, written = self._recording
+        records.append((delivery_id, ref, at))
+        await asyncio.shield(written)
+
+    async def _write_records(self, batch: tuple[list, asyncio.Future]) -> None:
+        records, written = batch
+        try:
+            async with self._store.transaction() as tx:
+                self._recording = None  # the write lock is ours: later answers go to the next batch
+                for delivery_id, ref, at in records:
+                    await tx.outbox.mark_sent(delivery_id, ref, at)
+        except BaseException as error:  # noqa: BLE001 (handed to every send waiting for this batch)
+            if self._recording is batch:
+                self._recording = None
+            written.set_exception(error)
+            written.exception()  # retrieved: the senders re-raise it
+            return
+        written.set_result(None)
 
     async def _already_sent(self, notifier: Notifier, delivery: Delivery) -> str | None:
         """Ask the platform whether an in-doubt attempt arrived (None: not found or no way to tell)."""
@@ -247,8 +350,7 @@ class Dispatcher:
                 delay = error.retry_after if error.retry_after is not None else min(2 ** min(attempts, 10),
                                                                                     BACKOFF_CAP_S)
                 if error.retry_after is not None:  # 429: this target waits, the others go on
-                    self._paused[(delivery.target.platform.value, delivery.target.address)] = \
-                        now + timedelta(seconds=delay)
+                    self._paused[_target(delivery)] = now + timedelta(seconds=delay)
                 log.warning("delivery %s (%s) failed (attempt %s), retrying in %.1fs: %s", delivery.id,
                             delivery.kind.value, attempts, delay, message)
                 await tx.outbox.mark_retry(delivery.id, now + timedelta(seconds=delay), message,
@@ -278,6 +380,10 @@ class Dispatcher:
     @staticmethod
     def _age(delivery: Delivery, now: datetime) -> float:
         return (now - delivery.created_at).total_seconds() if delivery.created_at else 0.0
+
+
+def _target(delivery: Delivery) -> tuple[str, str]:
+    return delivery.target.platform.value, delivery.target.address
 
 
 def _immediate_timer(now: datetime) -> Timer:

@@ -6,7 +6,7 @@ payload.
 """
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -117,8 +117,14 @@ class Outbox(Protocol):
         ...
 
     async def claim_due(self, now: datetime, limit: int, *, claimer: str = "", lease: timedelta = ...,
-                        skip: Collection[tuple[str, str]] = ()) -> list[Delivery]:
-        """Lease due deliveries to `claimer`, alerts first, one per target, none in `skip`."""
+                        skip: Collection[tuple[str, str]] = (), per_target: int = 1,
+                        busy: Mapping[tuple[str, str], int] | None = None) -> list[Delivery]:
+        """Lease due deliveries to `claimer`, alerts first, at most `per_target` per target
+        (counting `busy` sends in flight), none in `skip`."""
+        ...
+
+    async def any_due(self, now: datetime) -> bool:
+        """Whether a delivery is due and unclaimed (read only)."""
         ...
 
     async def release_claims(self, claimer: str, now: datetime) -> int:
@@ -303,6 +309,28 @@ class Transaction(Protocol):
     customers: Customers
     reports: ReportReader
     secrets: Secrets
+
+
+class Births(Protocol):
+    """Deliveries leased to this process in the very transaction that queues them (flows.delivery).
+
+    A delivery due at once is inserted already claimed when the dispatcher has room for it
+    (`accept`), and handed to it the moment the transaction commits (`adopt`): no claim round
+    trip between the commit and the send. A rollback gives the room back (`release`).
+    """
+
+    claimer: str
+    lease: timedelta
+
+    def accept(self, delivery: Delivery) -> bool: ...
+
+    def adopt(self, deliveries: list[Delivery]) -> None: ...
+
+    def queued(self) -> None:
+        """A delivery due now was queued without a claim (no room): look for it soon."""
+        ...
+
+    def release(self, deliveries: list[Delivery]) -> None: ...
 
 
 class Store(Protocol):

@@ -2,12 +2,15 @@
 
 How the hot path talks to the database (issue 8):
 - PostgreSQL: SQLAlchemy's asyncio session on psycopg 3, which is natively async (no threads).
-- SQLite: a synchronous SQLAlchemy session whose statements run inline on the event loop.
-  SQLite is a library, not a server: a statement on a page-cached WAL database takes tens of
-  microseconds, far less than handing it to aiosqlite's thread and back (which cost a third of
-  the CPU per incident). The only calls that may wait on the disk or on another process —
-  COMMIT (WAL fsync, checkpoints) and BEGIN IMMEDIATE when another process writes — go to a
-  worker thread: one hand-off per transaction.
+- SQLite: one synchronous connection in a transaction whose statements run inline on the event
+  loop (the ORM session is made only when a repository uses the ORM; the hot statements run on
+  the driver, storage/driver.py). SQLite is a library, not a server: a statement on a
+  page-cached WAL database takes tens of microseconds, far less than handing it to aiosqlite's
+  thread and back (which cost a third of the CPU per incident). The only calls that may wait on
+  the disk or on another process — COMMIT (WAL fsync, checkpoints) and BEGIN IMMEDIATE when
+  another process writes — go to a worker thread: one hand-off per transaction.
+Write units may carry the dispatcher (`births`, flows.ports.Births): outbox rows due at once are
+claimed in the transaction that queues them and handed to it when the commit is done.
 Reads that need no write lock use `Database.read()`: a deferred SQLite transaction on its own
 connection (WAL readers never wait for the writer) and no in-process write lock.
 """
@@ -29,6 +32,7 @@ from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from flows.ports import Births
 from storage.crypto import Sealer
 from storage.repositories import SqlTransaction
 
@@ -181,6 +185,9 @@ class Database:
         # SQLite has one writer at a time and its busy handler sleeps in 1–100 ms steps;
         # queueing our own writers on a lock instead keeps an alert's path in milliseconds.
         self._write_lock = asyncio.Lock() if self.sqlite else None
+        # Set by the runtime to its dispatcher: outbox rows due at once are claimed at birth
+        # and handed over when their transaction commits (flows.ports.Births).
+        self.births: Births | None = None
 
     @property
     def dialect(self) -> str:
@@ -202,26 +209,40 @@ class Database:
     async def _unit(self, *, write: bool) -> AsyncIterator[SqlTransaction]:
         if _IN_TRANSACTION.get():
             raise RuntimeError("nested transaction: finish the current unit of work first")
+        births = self.births if write else None
         token = _IN_TRANSACTION.set(True)
+        tx, committed = None, False
         try:
-            if not self.sqlite:
-                async with AsyncSession(self.engine, expire_on_commit=False) as session:
-                    async with session.begin():
-                        if not write:
-                            await session.connection(execution_options={"postgresql_readonly": True})
-                        yield SqlTransaction(session, self.sealer)
-            elif write:
-                async with self._write_lock:
-                    async with self._sqlite_unit(self._writer, write=True) as tx:
-                        yield tx
-            else:
-                async with self._sqlite_unit(self._reader, write=False) as tx:
-                    yield tx
+            async with self._dialect_unit(write=write, births=births) as tx:
+                yield tx
+            committed = True
         finally:
-            _IN_TRANSACTION.reset(token)
+            _IN_TRANSACTION.reset(token)  # the sends handed over below run outside this unit
+            if births is not None and tx is not None:
+                if tx.outbox.born:  # deliveries claimed at birth: sent now, or their room given back
+                    (births.adopt if committed else births.release)(tx.outbox.born)
+                if committed and tx.outbox.unclaimed:
+                    births.queued()
 
     @asynccontextmanager
-    async def _sqlite_unit(self, engine: Engine, *, write: bool) -> AsyncIterator[SqlTransaction]:
+    async def _dialect_unit(self, *, write: bool, births: Births | None) -> AsyncIterator[SqlTransaction]:
+        if not self.sqlite:
+            async with AsyncSession(self.engine, expire_on_commit=False) as session:
+                async with session.begin():
+                    if not write:
+                        await session.connection(execution_options={"postgresql_readonly": True})
+                    yield SqlTransaction(session, self.sealer, births)
+        elif write:
+            async with self._write_lock:
+                async with self._sqlite_unit(self._writer, write=True, births=births) as tx:
+                    yield tx
+        else:
+            async with self._sqlite_unit(self._reader, write=False) as tx:
+                yield tx
+
+    @asynccontextmanager
+    async def _sqlite_unit(self, engine: Engine, *, write: bool,
+                           births: Births | None = None) -> AsyncIterator[SqlTransaction]:
         connection = engine.connect()
         session = InlineSession(connection)
         committing = None
@@ -233,7 +254,7 @@ class Database:
                     raise
                 connection.rollback()
                 transaction = await asyncio.to_thread(connection.begin)
-            yield SqlTransaction(session, self.sealer)
+            yield SqlTransaction(session, self.sealer, births)
             if not write:
                 return
             session.flush_pending()

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
@@ -11,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from flows.model import Delivery, DeliveryKind, DeliveryStatus, Platform, Role, Target, Timer, TimerKind
 from flows.payloads import check, payload_from_dict, payload_to_dict
+from flows.ports import Births
 from storage.driver import Driver, utc
 from storage.sql import dialect_name
 from storage.tables import DeliveryRow, TimerRow
@@ -22,9 +24,12 @@ URGENT_KINDS = tuple(k.value for k in (DeliveryKind.ALERT, DeliveryKind.ESCALATI
 
 
 class SqlOutbox:
-    def __init__(self, session: AsyncSession):
+    def __init__(self, session: AsyncSession, births: Births | None = None):
         self._session = session
         self._sql = Driver(session)
+        self._births = births
+        self.born: list[Delivery] = []  # claimed at birth: handed to the dispatcher after the commit
+        self.unclaimed = False  # a delivery was queued for the dispatcher's pump to claim
 
     async def add(self, delivery: Delivery) -> Delivery | None:
         """Queue a delivery with one INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id."""
@@ -32,22 +37,33 @@ class SqlOutbox:
         now = delivery.next_attempt_at
         if now is None:
             raise ValueError("a delivery needs next_attempt_at (the time it was queued)")
+        births = self._births
+        born = births is not None and births.accept(delivery)
         delivery_id = await self._sql.value(
-            _INSERT, kind=delivery.kind.value, platform=delivery.target.platform.value,
+            _INSERT, claimer=births.claimer if born else None, due=now + births.lease if born else now,
+            kind=delivery.kind.value, platform=delivery.target.platform.value,
             address=delivery.target.address, incident_id=delivery.incident_id,
             role=delivery.role.value if delivery.role else None, tier=delivery.tier,
             payload=json.dumps(payload_to_dict(delivery.payload), ensure_ascii=False), dedupe_key=delivery.dedupe_key,
             follow_up_id=getattr(delivery.payload, "follow_up_id", None),
             consultation_id=getattr(delivery.payload, "consultation_id", None), now=now)
         if delivery_id is None:  # the same message is queued already (or was sent)
+            if born:
+                births.release([delivery])
             return None
         delivery.id = delivery_id
         delivery.created_at = now
+        if born:
+            self.born.append(delivery)
+        else:
+            self.unclaimed = True
         return delivery
 
     async def claim_due(self, now: datetime, limit: int, *, claimer: str = "", lease: timedelta = CLAIM_LEASE,
-                        skip: Collection[tuple[str, str]] = ()) -> list[Delivery]:
-        """Lease up to `limit` due deliveries to `claimer`: alerts first, at most one per target.
+                        skip: Collection[tuple[str, str]] = (), per_target: int = 1,
+                        busy: Mapping[tuple[str, str], int] | None = None) -> list[Delivery]:
+        """Lease up to `limit` due deliveries to `claimer`: alerts first, at most `per_target` per
+        target counting the `busy` sends in flight to it, none to a target in `skip`.
 
         PostgreSQL locks the candidates with FOR UPDATE SKIP LOCKED, so replicas claiming at
         the same moment never get the same row. A row that was still leased (its claimer died
@@ -57,18 +73,20 @@ class SqlOutbox:
         """
         query = _CLAIM if self._sql.sqlite else _CLAIM + " FOR UPDATE SKIP LOCKED"
         rows = [_mapping(r) for r in await self._sql.rows(query, now=now, limit=limit * 4 + len(skip))]
-        chosen, broken, targets = [], [], set(skip)
+        chosen, broken = [], []
+        taken = Counter(busy or {})
+        taken.update({target: per_target for target in skip})
         for row in rows:
             target = (row["platform"], row["address"])
-            if target in targets:
-                continue  # one send in flight per target: Slack allows about one post a second per channel
+            if taken[target] >= per_target:
+                continue  # a few sends in flight per target at most: a channel is rate limited
             try:
                 delivery = _to_model(row)
             except Exception as error:  # noqa: BLE001 (whatever is wrong with it, the outbox goes on)
                 broken.append((row, f"malformed outbox row: {type(error).__name__}"))
                 continue
             delivery.in_doubt = bool(row["in_doubt"] or row["claimed_by"])
-            targets.add(target)
+            taken[target] += 1
             chosen.append(delivery)
             if len(chosen) >= limit:
                 break
@@ -83,6 +101,11 @@ class SqlOutbox:
             failed.append(Delivery(kind=DeliveryKind.CARD, target=Target(Platform.SLACK, ""), id=row["id"],
                                    incident_id=row["incident_id"], status=DeliveryStatus.FAILED, error=error))
         return chosen + failed
+
+    async def any_due(self, now: datetime) -> bool:
+        """Whether a delivery is waiting to be claimed (a read: no write lock when nothing is)."""
+        return await self._sql.value("SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now "
+                                     "LIMIT 1", now=now) is not None
 
     async def release_claims(self, claimer: str, now: datetime) -> int:
         """Make what `claimer` had leased due at once (its process restarted); they stay in doubt."""
@@ -127,9 +150,9 @@ class SqlOutbox:
 
 # Written once for the driver (storage/driver.py): the hot statements of the outbox.
 _INSERT = ("INSERT INTO outbox (kind, platform, address, incident_id, role, tier, payload, dedupe_key, follow_up_id, "
-           "consultation_id, next_attempt_at, created_at, status, attempts, message_ref, error, in_doubt) VALUES "
+           "consultation_id, next_attempt_at, created_at, status, attempts, message_ref, error, in_doubt, claimed_by) VALUES "
            "(:kind, :platform, :address, :incident_id, :role, :tier, :payload, :dedupe_key, :follow_up_id, "
-           ":consultation_id, :now, :now, 'pending', 0, '', '', FALSE) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
+           ":consultation_id, :due, :now, 'pending', 0, '', '', FALSE, :claimer) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
 _COLUMNS = ("id", "kind", "platform", "address", "incident_id", "role", "tier", "payload", "status", "attempts",
             "next_attempt_at", "message_ref", "error", "dedupe_key", "created_at", "claimed_by", "in_doubt")
 _URGENT = ", ".join(f"'{k}'" for k in URGENT_KINDS)

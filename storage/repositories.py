@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from flows.ports import Births
 from storage.aftercare import SqlFollowUps
 from storage.audit import SqlAudit
 from storage.consultation import SqlConsultations
@@ -16,10 +17,10 @@ from storage.reports import SqlReports
 
 
 class SqlTransaction:
-    def __init__(self, session: AsyncSession, sealer: Sealer):
+    def __init__(self, session: AsyncSession, sealer: Sealer, births: Births | None = None):
         self.session = session
         self.incidents = SqlIncidents(session, sealer)
-        self.outbox = SqlOutbox(session)
+        self.outbox = SqlOutbox(session, births)
         self.timers = SqlTimers(session)
         self.audit = SqlAudit(session, sealer)
         self.requests = SqlRequestKeys(session)

@@ -88,6 +88,7 @@ class IncidentFlows:
         self._wake = deps.wake
         self._on_opened = on_opened
         self.links = ReportLinkFlows(deps)  # report links per unit, receipt codes (web)
+        self._forms: dict[str, FormSpec] = {}  # locale -> the report form (frozen; the policy is fixed)
 
     def timer_handlers(self) -> dict[TimerKind, TimerHandler]:
         """Handlers to register on `flows.timers.TimerSweep.on`."""
@@ -95,7 +96,13 @@ class IncidentFlows:
 
     # -- reading ---------------------------------------------------------------------------
     def report_form(self, locale: str | None, *, context: str = "") -> FormSpec:
-        return build_report_form(self.policy, self._t(locale), context=context)
+        t = self._t(locale)
+        if context:  # an SOS's or a case's own form
+            return build_report_form(self.policy, t, context=context)
+        form = self._forms.get(t.locale)  # the plain form is the same for every report: built once
+        if form is None:
+            form = self._forms[t.locale] = build_report_form(self.policy, t)
+        return form
 
     def help_card(self, locale: str | None) -> Card:
         return help_card(self.policy, self._t(locale))

@@ -118,6 +118,7 @@ async def test_a_malformed_outbox_row_is_failed_and_escalated_and_the_outbox_goe
     try:
         standin.fail_for("chat.postMessage", 3600, status=500)
         incident = await submit(world.send, "VBROKEN01")
+        await world.runtime.drain()  # its first attempt fails (500), whether it left at once or now
         with sqlite3.connect(tmp_path / "kasuhara.db") as db:  # a bug or a manual edit
             db.execute("UPDATE outbox SET payload = 'not json' WHERE dedupe_key = ?", (alert_key(incident),))
         standin.failing.clear()
