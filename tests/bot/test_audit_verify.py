@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import prepare_database
 from tests.bot.test_cli import run
+from tests.databases import migrated_sqlite
 from flows.model import AuditEvent
 from storage.db import Database
 from storage.keys import generate, open_keys
@@ -23,7 +24,7 @@ START = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def env(tmp_path):
     key = generate()
-    url = f"sqlite:///{tmp_path / 'k.db'}"
+    url = migrated_sqlite(tmp_path / "k.db")  # a copy of the migrated template: no key, no salt yet
     prepare_database(url)
     return url, key, tmp_path
 

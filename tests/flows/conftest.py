@@ -14,7 +14,7 @@ from flows.timers import TimerSweep
 from storage.db import Database
 from tests.databases import migrated_sqlite
 from tests.fakes import FakeClock, RecordingNotifier
-from tests.keys import sealer_for
+from tests.keys import TEST_KEY, sealer_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ class World:
     """Flows wired to a real SQLite database, a fake clock and a recording notifier."""
 
     def __init__(self, tmp_path: Path, policy_path: Path = ROOT / "kasuhara.example.yaml"):
-        self.url = migrated_sqlite(tmp_path / 'flows.db')  # a copy of the session's migrated template
+        self.url = migrated_sqlite(tmp_path / 'flows.db', TEST_KEY)  # a copy of the session's migrated template
         prepare_database(self.url)
         self.policy = load_policy(policy_path)
         self.clock = FakeClock()

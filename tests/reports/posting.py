@@ -50,7 +50,7 @@ def environment(tmp_path: Path, slack: SlackStandIn, microsoft: StandIn) -> dict
     policy = tmp_path / "kasuhara.yaml"
     if not policy.exists():
         policy.write_text(textwrap.dedent(POLICY), encoding="utf-8")
-    return {"DATABASE_URL": migrated_sqlite(tmp_path / "kasuhara.db"), "KASUHARA_CONFIG": str(policy),
+    return {"DATABASE_URL": migrated_sqlite(tmp_path / "kasuhara.db", TEST_KEY), "KASUHARA_CONFIG": str(policy),
             "KASUHARA_SECRET_KEY": TEST_KEY,
             "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
             "TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": PASSWORD, **microsoft.env()}

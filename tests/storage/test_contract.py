@@ -20,7 +20,7 @@ from flows.payloads import open_body, plain, sealed
 from storage import migrate
 from storage.db import Database, sync_url
 from tests.databases import migrated_sqlite
-from tests.keys import sealer_for
+from tests.keys import TEST_KEY, sealer_for
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 STEP = ChainStep(RiskLevel.L2, (Role.FIELD_MANAGER,), timedelta(minutes=15), (Role.DIVISION_HEAD,))
@@ -40,7 +40,7 @@ def draft(**overrides) -> IncidentDraft:
 @pytest.fixture
 async def db(database_url):
     if database_url.startswith("sqlite:///"):  # a copy of the migrated template (the test above migrates from scratch)
-        migrated_sqlite(database_url.removeprefix("sqlite:///"))
+        migrated_sqlite(database_url.removeprefix("sqlite:///"), TEST_KEY)
     prepare_database(database_url)
     database = Database(database_url, sealer_for(database_url))
     yield database

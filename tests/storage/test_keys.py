@@ -15,6 +15,7 @@ from bot.app import prepare_database
 from flows.model import Actor, IncidentDraft, Platform, RiskLevel
 from storage.db import Database
 from storage.keys import KeyProblem, check_strength, estimate_bits, generate, open_keys, rotate
+from tests.databases import migrated_sqlite
 from tests.storage.test_contract import SNAPSHOT
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
@@ -43,7 +44,7 @@ def test_a_missing_key_is_refused():
 
 
 def _db(tmp_path):
-    url = f"sqlite:///{tmp_path / 'k.db'}"
+    url = migrated_sqlite(tmp_path / "k.db")  # a copy of the migrated template: no key, no salt yet
     prepare_database(url)
     return url
 

@@ -76,8 +76,10 @@ def write_policy(tmp_path: Path, text: str = POLICY_YAML) -> Path:
 
 def slack_env(tmp_path: Path, standin: SlackStandIn, **extra: str) -> dict[str, str]:
     """Environment for Settings.from_env: SQLite in tmp_path, Slack pointed at the stand-in."""
+    key = extra.get("KASUHARA_SECRET_KEY", TEST_KEY)
     return {
-        "DATABASE_URL": migrated_sqlite(tmp_path / 'kasuhara.db'),  # a copy of the session's migrated template
+        # a copy of the session's migrated template, keyed with the key the bot starts with
+        "DATABASE_URL": migrated_sqlite(tmp_path / 'kasuhara.db', key if key == TEST_KEY else None),
         "KASUHARA_SECRET_KEY": TEST_KEY,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,

@@ -62,7 +62,8 @@ async def world(tmp_path, microsoft, monkeypatch, clock, serve):
     # bot.app passes only the endpoint settings; the CA bundle comes from the process environment.
     monkeypatch.setenv("SSL_CERT_FILE", str(microsoft.pki.ca_file))
     env = {"TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": PASSWORD, "KASUHARA_SECRET_KEY": TEST_KEY,
-           "DATABASE_URL": migrated_sqlite(tmp_path / 'kasuhara.db'), "KASUHARA_CONFIG": str(POLICY), **microsoft.env()}
+           "DATABASE_URL": migrated_sqlite(tmp_path / 'kasuhara.db', TEST_KEY), "KASUHARA_CONFIG": str(POLICY),
+           **microsoft.env()}
     # The web pages' 1 s pause before answering a code check is tested in tests/adapters/web.
     runtime = await build_runtime(Settings.from_env(env), load_policy(POLICY), clock=clock,
                                   web_limits=Limits(guess_delay=0.0))

@@ -22,7 +22,7 @@ from storage.db import Database
 from storage.directory import SqlConversationDirectory
 from tests.adapters.teams.teams_standin import CHANNEL_ISSUER
 from tests.databases import migrated_sqlite
-from tests.keys import sealer_for
+from tests.keys import TEST_KEY, sealer_for
 
 PERSONAL_USER = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"
 
@@ -32,7 +32,7 @@ async def teams_only(tmp_path, microsoft, clock, serve, monkeypatch):
     """The Teams adapter alone on an aiohttp app, with real flows and storage behind it."""
     for variable in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(variable, raising=False)
-    url = migrated_sqlite(tmp_path / 'auth.db')
+    url = migrated_sqlite(tmp_path / 'auth.db', TEST_KEY)
     prepare_database(url)
     store = Database(url, sealer_for(url))
     directory = SqlConversationDirectory(store)

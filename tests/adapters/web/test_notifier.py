@@ -11,12 +11,13 @@ from flows.ports import DeliveryError
 from storage.db import Database
 from storage.web_inbox import SqlWebInbox
 from tests.fakes import FakeClock
-from tests.keys import sealer_for
+from tests.databases import migrated_sqlite
+from tests.keys import TEST_KEY, sealer_for
 
 
 @pytest.fixture
 async def notifier(tmp_path):
-    url = f"sqlite:///{tmp_path / 'n.db'}"
+    url = migrated_sqlite(tmp_path / "n.db", TEST_KEY)
     prepare_database(url)
     database = Database(url, sealer_for(url))
     yield WebNotifier(SqlWebInbox(database), FakeClock()), SqlWebInbox(database)
