@@ -12,9 +12,11 @@ import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -26,7 +28,8 @@ from bot import cli
 from tests.keys import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = ("SLACK_", "TEAMS_", "KASUHARA_", "DATABASE_URL")
+OURS = ("SLACK_", "TEAMS_", "KASUHARA_", "DATABASE_URL", "LOG_LEVEL")
+IN_PROCESS_TIMEOUT_S = 60  # a command that should end but does not (say, a `serve` that starts) fails
 
 
 @dataclass
@@ -41,7 +44,8 @@ def run(args, cwd, **env) -> Result:
 
     It gets what a new process would: its own environment, working directory, standard
     streams and logging set-up (main's logging.basicConfig writes to its stderr); all of
-    it is put back afterwards.
+    it is put back afterwards. In the main thread a command still running after
+    IN_PROCESS_TIMEOUT_S is interrupted (TimeoutError), as the timeout of a child process would.
     """
     out, err = io.StringIO(), io.StringIO()
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
@@ -54,7 +58,7 @@ def run(args, cwd, **env) -> Result:
         os.environ.update(env)
         os.chdir(cwd)
         root.handlers = []
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _deadline(IN_PROCESS_TIMEOUT_S):
             try:
                 code = cli.main(list(args))
             except SystemExit as exit:  # argparse errors
@@ -69,6 +73,25 @@ def run(args, cwd, **env) -> Result:
         os.environ.clear()
         os.environ.update(saved_env)
     return Result(code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    """Raise TimeoutError in the main thread after `seconds` (SIGALRM); elsewhere nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise TimeoutError(f"the command was still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

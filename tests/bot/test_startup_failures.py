@@ -1,4 +1,9 @@
-"""Every start-up mistake of issue 12 gets one or two lines, exit code 2 and no traceback."""
+"""Every start-up mistake of issue 12 gets one or two lines, exit code 2 and no traceback.
+
+The commands run in this process (tests/bot/test_cli.run: the environment, working directory,
+standard streams and logging of a fresh process); a new Python process would only add its
+start-up time. The last test starts and stops the real `python -m bot.cli serve` process.
+"""
 from __future__ import annotations
 
 import os
@@ -13,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.bot.test_cli import run as run_in_process
 from tests.keys import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,12 +26,9 @@ SECRET = TEST_KEY
 STATE_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (INFO|WARNING) ")
 
 
-def run(args, cwd, timeout=60, **env):
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "KASUHARA_", "DATABASE_URL",
-                                                                     "LOG_LEVEL"))}
-    full.update({"PYTHONPATH": str(ROOT), "KASUHARA_LANG": "en", **env})
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=full, capture_output=True,
-                          text=True, timeout=timeout)
+def run(args, cwd, **env):
+    """`kasuhara <args>` in English with only `env` of our variables set (in this process)."""
+    return run_in_process(args, cwd, **{"KASUHARA_LANG": "en", **env})
 
 
 @pytest.fixture

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
 import socket as socket_module
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from slack_bolt.app.async_app import AsyncApp
 from adapters.slack.notifier import web_client
 from adapters.slack.socket import SocketModeSupervisor, sdk_logger
 
+from tests.bot.test_cli import run
 from tests.keys import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -94,12 +92,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(workdir: Path, **env: str) -> subprocess.CompletedProcess:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "KASUHARA_", "DATABASE_URL"))}
-    full.update({"PYTHONPATH": str(ROOT), "KASUHARA_LANG": "en", "KASUHARA_SECRET_KEY": TEST_KEY, "PORT": str(free_port()),
-                 **env})
-    return subprocess.run([sys.executable, "-m", "bot.cli", "serve"], cwd=workdir, env=full, capture_output=True,
-                          text=True, timeout=60)
+def serve(workdir: Path, **env: str):
+    """`kasuhara serve` in this process (tests/bot/test_cli.run); call it on a worker thread."""
+    return run(["serve"], workdir, **{"KASUHARA_LANG": "en", "KASUHARA_SECRET_KEY": TEST_KEY, "PORT": str(free_port()),
+                                      **env})
 
 
 async def test_serve_refuses_a_rejected_bot_token_in_one_line(standin, tmp_path):
