@@ -19,8 +19,7 @@ from flows.model import (
 from flows.payloads import open_body, plain, sealed
 from storage import migrate
 from storage.db import Database, sync_url
-from tests.databases import migrated_sqlite
-from tests.keys import TEST_KEY, sealer_for
+from tests.keys import sealer_for
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 STEP = ChainStep(RiskLevel.L2, (Role.FIELD_MANAGER,), timedelta(minutes=15), (Role.DIVISION_HEAD,))
@@ -38,11 +37,10 @@ def draft(**overrides) -> IncidentDraft:
 
 
 @pytest.fixture
-async def db(database_url):
-    if database_url.startswith("sqlite:///"):  # a copy of the migrated template (the test above migrates from scratch)
-        migrated_sqlite(database_url.removeprefix("sqlite:///"), TEST_KEY)
-    prepare_database(database_url)
-    database = Database(database_url, sealer_for(database_url))
+async def db(migrated_url):
+    """A copy of the migrated template on each backend (the test above migrates from scratch)."""
+    prepare_database(migrated_url)
+    database = Database(migrated_url, sealer_for(migrated_url))
     yield database
     await database.close()
 
@@ -57,7 +55,7 @@ def test_migrations_create_exactly_the_models_schema(database_url):
     assert diff == []
 
 
-async def test_incident_round_trip_keeps_the_snapshot_and_seals_sensitive_text(db, database_url):
+async def test_incident_round_trip_keeps_the_snapshot_and_seals_sensitive_text(db):
     async with db.transaction() as tx:
         stored = await tx.incidents.add(draft(), SNAPSHOT, NOW)
     assert stored.case_no == f"K-2026-{stored.id:05d}"

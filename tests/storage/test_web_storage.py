@@ -11,19 +11,17 @@ from flows.cards import ActionId, Card, CardAction
 from flows.model import Actor, EscalationSnapshot, ChainStep, IncidentDraft, Platform, RiskLevel, Role
 from storage.db import Database
 from storage.web_inbox import SqlWebInbox
-from tests.databases import migrated_sqlite
-from tests.keys import TEST_KEY, sealer_for
+from tests.keys import sealer_for
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 TOKEN = "Zp3xQ0-secret-link-token-abc"
 
 
 @pytest.fixture
-async def db(database_url):
-    if database_url.startswith("sqlite:///"):  # a copy of the migrated template (test_contract migrates from scratch)
-        migrated_sqlite(database_url.removeprefix("sqlite:///"), TEST_KEY)
-    prepare_database(database_url)
-    database = Database(database_url, sealer_for(database_url))
+async def db(migrated_url):
+    """A copy of the migrated template on each backend (test_contract migrates from scratch)."""
+    prepare_database(migrated_url)
+    database = Database(migrated_url, sealer_for(migrated_url))
     yield database
     await database.close()
 
