@@ -1,5 +1,6 @@
 """The one dependency rule: adapters -> flows <- storage; flows stay platform-neutral."""
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -7,7 +8,13 @@ FORBIDDEN_IN_FLOWS = {"slack_bolt", "slack_sdk", "botbuilder", "botframework", "
                       "apscheduler", "storage", "adapters", "bot", "yaml", "msal", "jwt"}
 
 
-def imported_roots(path: Path) -> set[str]:
+def imported_roots(path: Path) -> frozenset[str]:
+    return _imported_roots(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=None)
+def _imported_roots(path: Path, mtime_ns: int) -> frozenset[str]:
+    """Parsed once per file and version: the rules below read the same tree several times."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     roots = set()
     for node in ast.walk(tree):
@@ -15,7 +22,7 @@ def imported_roots(path: Path) -> set[str]:
             roots |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             roots.add(node.module.split(".")[0])
-    return roots
+    return frozenset(roots)
 
 
 def test_flows_import_no_platform_web_sql_or_scheduler_package():

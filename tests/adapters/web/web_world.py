@@ -12,7 +12,7 @@ from aiohttp import web
 from tests.adapters.slack.slack_fixtures import POLICY_YAML, SlackWorld, slack_env, write_policy
 from tests.adapters.slack.slack_signing import SlackSender
 
-GUESS_DELAY = 0.3  # seconds; production waits 1 s before answering any code check
+GUESS_DELAY = 0.1  # seconds; production waits 1 s before answering any code check (tests assert the wait)
 
 
 @dataclass
