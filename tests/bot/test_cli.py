@@ -52,7 +52,13 @@ def run(args, cwd, **env) -> Result:
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     saved_vendor = {name: logging.getLogger(name).level for name in cli.VENDOR_LOGGERS}
+    # Our own logger as a new process has it: bolt sets the level of the logger named after the
+    # app ("kasuhara") on every request, so earlier tests that served Slack here leave it at WARNING.
+    ours = logging.getLogger("kasuhara")
+    saved_ours = ours.level, ours.handlers[:], ours.filters[:]
     try:
+        ours.handlers, ours.filters = [], []
+        ours.setLevel(logging.NOTSET)
         for name in [k for k in os.environ if k.startswith(OURS)]:
             del os.environ[name]
         os.environ.update(env)
@@ -69,6 +75,8 @@ def run(args, cwd, **env) -> Result:
         root.handlers, root.level = saved_handlers, saved_level
         for name, level in saved_vendor.items():
             logging.getLogger(name).setLevel(level)
+        ours.handlers, ours.filters = saved_ours[1], saved_ours[2]
+        ours.setLevel(saved_ours[0])
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
