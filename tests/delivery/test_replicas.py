@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 import uuid
 
@@ -18,7 +16,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.delivery.reports import alert_key, confirm_key, submit
-from tests.delivery.servers import ROOT, Server
+from tests.bot.test_cli import OURS, run
+from tests.delivery.servers import Server
 from slack_signing import SlackSender
 from storage.db import sync_url
 from flows.delivery import LEASE_S
@@ -131,8 +130,9 @@ async def test_a_second_server_on_one_sqlite_file_refuses_to_start_while_the_cli
         assert second.process.wait(60) == 2
         refused = second.log.read_text()
         assert "another `kasuhara serve`" in refused and "PostgreSQL" in refused
-        listed = subprocess.run([sys.executable, "-m", "bot.cli", "incidents", "list"], cwd=tmp_path,
-                                env={**first.env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
+        # The CLI beside the running server, in this process (the lock is the server process's).
+        listed = await asyncio.to_thread(run, ["incidents", "list"], tmp_path,
+                                         **{k: v for k, v in first.env.items() if k.startswith(OURS)})
         assert listed.returncode == 0, listed.stderr
         assert first.process.poll() is None
     finally:
