@@ -1,6 +1,7 @@
 """Adaptive Card rendering of every neutral card and form the flows make (pure functions)."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -51,6 +52,24 @@ def test_every_flows_card_renders_as_a_valid_teams_card(policy, locale):
     ]
     for item in rendered:
         assert card_problems(item) == []
+
+
+def test_the_card_check_refuses_what_teams_would_refuse(policy):
+    """The checker itself can fail: broken variants of a real card each get a problem named."""
+    good = card(help_card(policy, Translator("ja")))
+    assert card_problems(good) == []
+    broken = {"unknown element": lambda c: c["body"].append({"type": "Marquee", "text": "x"}),
+              "text of the wrong type": lambda c: c["body"].append({"type": "TextBlock", "text": 5}),
+              "an input without its id": lambda c: c["body"].append({"type": "Input.Text"}),
+              "an odd enum value": lambda c: c["body"].append({"type": "TextBlock", "text": "x", "size": "Huge"}),
+              "an action without its type": lambda c: c.setdefault("actions", []).append({"title": "x"}),
+              "a column set of text": lambda c: c["body"].append({"type": "ColumnSet", "columns": ["x"]})}
+    for label, breaking in broken.items():
+        bad = json.loads(json.dumps(good))
+        breaking(bad)
+        assert card_problems(bad), label
+    assert card_problems({**good, "version": "1.6"}) == ["version '1.6' is not 1.5"]
+    assert any("28 KB" in p for p in card_problems({**good, "body": [{"type": "TextBlock", "text": "あ" * 10000}]}))
 
 
 def test_acknowledge_is_a_universal_action_with_the_incident_id_and_a_refresh(policy):
