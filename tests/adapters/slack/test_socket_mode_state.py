@@ -22,8 +22,8 @@ BOT_TOKEN = "xoxb-1111-2222-abcdef"
 APP_TOKEN = "xapp-1-A111-3333-abcdef"
 
 
-def supervisor(api_url: str, **timing) -> SocketModeSupervisor:
-    client = web_client(BOT_TOKEN, api_url)
+def supervisor(api_url: str, sleep=asyncio.sleep, **timing) -> SocketModeSupervisor:
+    client = web_client(BOT_TOKEN, api_url, sleep=sleep)
     app = AsyncApp(client=client, signing_secret=None, request_verification_enabled=False)
     handler = AsyncSocketModeHandler(app, APP_TOKEN, web_client=client, logger=sdk_logger())
     return SocketModeSupervisor(handler, **timing)
@@ -60,7 +60,12 @@ async def test_connects_and_reconnects_after_the_connection_drops(standin, caplo
 
 async def test_unreachable_slack_is_retried_with_backoff_in_single_lines(caplog):
     caplog.set_level(logging.INFO, logger="kasuhara.slack.socket")
-    socket = supervisor("http://127.0.0.1:9/api/", first_delay=0.05, max_delay=0.2)
+    client_waits = []
+
+    async def recorded(seconds: float) -> None:  # the client's own retry after a refused connection (~1 s)
+        client_waits.append(seconds)
+
+    socket = supervisor("http://127.0.0.1:9/api/", sleep=recorded, first_delay=0.05, max_delay=0.2)
     socket.start()  # not fatal: the network may come back
     try:
         await eventually(lambda: len([m for m in state_lines(caplog) if "not connected" in m]) >= 4)
@@ -69,6 +74,7 @@ async def test_unreachable_slack_is_retried_with_backoff_in_single_lines(caplog)
     failures = [m for m in state_lines(caplog) if "not connected" in m]
     assert all(m.startswith("Slack Socket Mode: not connected (") and "\n" not in m for m in failures)
     assert socket.delays[:4] == [0.05, 0.1, 0.2, 0.2]  # doubling up to the maximum
+    assert len(client_waits) >= 4 and all(w > 0 for w in client_waits)  # each attempt: one retry of the client
     assert [m.rsplit("retrying in ", 1)[1] for m in failures[:4]] == ["0.05 s", "0.1 s", "0.2 s", "0.2 s"]
     assert not any(r.exc_info for r in caplog.records) and "Traceback" not in caplog.text
 
