@@ -8,7 +8,7 @@ with `:name` parameters, and run it here:
 
 - SQLite: straight on the sqlite3 connection of the unit of work (`:name` is sqlite3's own
   parameter style), inline on the event loop like every SQLite statement (storage/db.py).
-- PostgreSQL: through the session's connection with `exec_driver_sql` (psycopg 3, async),
+- PostgreSQL: on the unit of work's own psycopg 3 (async) connection, inside its transaction,
   the text converted once to psycopg's `%(name)s` style.
 
 Values are stored exactly as the SQLAlchemy tables store them, so the ORM reads what this
@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 log = logging.getLogger("kasuhara.storage.sql")
+_RAW = "kasuhara.driver_connection"  # the psycopg connection of a PostgreSQL unit of work (session.info)
 _NAME = re.compile(r"(?<![:\w]):(\w+)")
 
 
@@ -71,15 +72,14 @@ class Driver:
     async def rows(self, sql: str, **params) -> list[tuple]:
         if self.sqlite:
             return self._session.dbapi().execute(sql, self._params(sql, params)).fetchall()
-        result = await self._pg(sql, params)
-        return [tuple(row) for row in result.fetchall()] if result.returns_rows else []
+        cursor = await self._pg(sql, params)
+        return await cursor.fetchall() if cursor.description is not None else []
 
     async def row(self, sql: str, **params) -> tuple | None:
         if self.sqlite:
             return self._session.dbapi().execute(sql, self._params(sql, params)).fetchone()
-        result = await self._pg(sql, params)
-        found = result.fetchone() if result.returns_rows else None
-        return None if found is None else tuple(found)
+        cursor = await self._pg(sql, params)
+        return await cursor.fetchone() if cursor.description is not None else None
 
     async def value(self, sql: str, **params):
         found = await self.row(sql, **params)
@@ -92,5 +92,14 @@ class Driver:
         return (await self._pg(sql, params)).rowcount
 
     async def _pg(self, sql: str, params: dict):
-        connection = await self._session.connection()
-        return await connection.exec_driver_sql(_psycopg(sql), self._params(sql, params))
+        """Run on the unit of work's psycopg connection itself, inside its transaction."""
+        session = self._session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        raw = session.info.get(_RAW)
+        if raw is None:
+            connection = await session.connection()
+            raw = session.info[_RAW] = (await connection.get_raw_connection()).driver_connection
+        cursor = raw.cursor()
+        await cursor.execute(_psycopg(sql), self._params(sql, params))
+        return cursor
