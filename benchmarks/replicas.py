@@ -26,14 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import report_path as rp  # noqa: E402  (also puts the test stand-ins on sys.path)
-from slack_fixtures import STORE_MANAGERS, write_policy  # noqa: E402
-from slack_signing import BOT_TOKEN, SIGNING_SECRET, SlackSender  # noqa: E402
-
-SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789"
+from slack_fixtures import STORE_MANAGERS  # noqa: E402
+from slack_signing import SlackSender  # noqa: E402
 
 
 class CountingStandIn(rp.BenchStandIn):
@@ -101,28 +98,8 @@ class Postgres:
 
 
 async def start(standin: rp.BenchStandIn, workdir: Path, database_url: str, instance: str):
-    port = rp.free_port()
-    env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": standin.api_url, "PORT": str(port), "KASUHARA_HOST": "127.0.0.1", "LOG_LEVEL": "WARNING",
-           "PYTHONPATH": str(rp.ROOT), "DATABASE_URL": database_url, "KASUHARA_CONFIG": str(write_policy(workdir)),
-           "KASUHARA_SECRET_KEY": SECRET_KEY, "KASUHARA_INSTANCE_ID": instance}
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=workdir,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{instance} exited: {process.stderr.read().decode()[-2000:]}")
-            try:
-                async with session.get(f"{base}/healthz") as response:
-                    if response.status == 200:
-                        return process, f"{base}/slack/events"
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{instance} did not start")
+    return await rp.start_server("kasuhara", standin, workdir,
+                                 extra_env={"DATABASE_URL": database_url, "KASUHARA_INSTANCE_ID": instance})
 
 
 async def measure(urls: list[str], employees: int, seconds: float) -> tuple[dict, int]:

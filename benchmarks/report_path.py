@@ -106,8 +106,8 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def start_server(kind: str, standin: BenchStandIn, workdir: Path,
-                       project: Path = ROOT) -> tuple[subprocess.Popen, str]:
+async def start_server(kind: str, standin: BenchStandIn, workdir: Path, project: Path = ROOT,
+                       extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
            "SLACK_API_URL": standin.api_url, "PORT": str(port), "KASUHARA_HOST": "127.0.0.1",
@@ -118,6 +118,7 @@ async def start_server(kind: str, standin: BenchStandIn, workdir: Path,
         command = [sys.executable, "-m", "bot.cli", "serve"]
     else:
         command = [sys.executable, str(ROOT / "benchmarks" / "bare_bolt.py")]
+    env.update(extra_env or {})
     process = subprocess.Popen(command, env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/slack/events"
     deadline = time.monotonic() + 30
