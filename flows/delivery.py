@@ -1,9 +1,11 @@
 """Send what the outbox holds through each platform's Notifier: at once, several at a time.
 
 - A delivery starts as soon as its transaction commits and runs beside the others: at most
-  `concurrency` at once and `per_target` per target (a channel's posts stay few and
-  ordered enough; a 429 pauses that target alone for its Retry-After), alerts before
-  confirmations. A slow or failing target only holds its own slots. Deliveries due at once
+  `concurrency` at once and one at a time per lane, so what one conversation receives arrives
+  in the order it was queued (a consultation's relays, a person's DMs, a follow-up and its
+  update). A lane is a target, except that the alerts of different incidents to one channel
+  are lanes of their own: a busy unit's alerts don't queue behind each other. A 429 pauses its
+  target alone for its Retry-After; alerts go before confirmations. A slow or failing target only holds its own slots. Deliveries due at once
   are claimed in the transaction that queues them when there is room (`accept`, see
   flows.ports.Births) and start the moment it commits (`adopt`), with no claim round trip;
   the rest are claimed by `pump` as slots free up.
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -52,7 +53,6 @@ KindHandler = Callable[[Notifier, Delivery], Awaitable[str]]
 
 BACKOFF_CAP_S = 60  # transient failures are retried forever, at least once a minute
 CONCURRENCY = 8  # deliveries in flight at once per process
-PER_TARGET = 4  # of which to one target (a channel, a person)
 LEASE_S = 10  # a claim this process does not settle in time is taken over by another replica
 
 # Observer of each settled attempt: (delivery, outcome, seconds from queueing to the answer).
@@ -64,19 +64,17 @@ class Dispatcher:
     """Deliver due outbox rows concurrently; one dispatcher per process."""
 
     def __init__(self, store: Store, notifiers: Mapping[Platform, Notifier], policy: Policy, clock: Clock, *,
-                 instance: str = "", concurrency: int = CONCURRENCY, per_target: int = PER_TARGET,
-                 lease_s: float = LEASE_S, on_outcome: OutcomeHook | None = None):
+                 instance: str = "", concurrency: int = CONCURRENCY, lease_s: float = LEASE_S, on_outcome: OutcomeHook | None = None):
         self._store = store
         self._notifiers = notifiers
         self._policy = policy
         self._clock = clock
         self.instance = instance
         self._concurrency = concurrency
-        self._per_target = per_target
         self._lease = timedelta(seconds=lease_s)
         self._on_outcome = on_outcome or (lambda *_: None)
         self._in_flight: dict[int, asyncio.Task] = {}
-        self._busy: Counter[tuple[str, str]] = Counter()  # sends in flight (or adopted soon) per target
+        self._busy: set[tuple] = set()  # lanes with a send in flight (or adopted soon)
         self._reserved = 0  # deliveries accepted at birth whose transaction has not ended yet
         self._waiting = True  # something may be due and unclaimed (pump(look=False) looks only then)
         self._left_behind = False  # the last claim may have left due rows (full, or targets skipped)
@@ -109,15 +107,14 @@ class Dispatcher:
         if not self.instance or delivery.kind in self._handlers:
             return False
         now = delivery.next_attempt_at
-        target = _target(delivery)
-        if now is None or now > self._clock.now() or self._paused.get(target, now) > now:
+        if now is None or now > self._clock.now() or self._paused.get(_target(delivery), now) > now:
             return False
-        if len(self._in_flight) + self._reserved >= self._concurrency or self._busy[target] >= self._per_target:
+        if len(self._in_flight) + self._reserved >= self._concurrency or lane(delivery) in self._busy:
             return False
         if self._waiting or self._backlog:  # older deliveries wait unclaimed: they go first (pump)
             return False
         self._reserved += 1
-        self._busy[target] += 1
+        self._busy.add(lane(delivery))
         return True
 
     def adopt(self, deliveries: list[Delivery]) -> None:
@@ -125,7 +122,7 @@ class Dispatcher:
         urgent = [d for d in deliveries if d.kind in escalation.ALERT_KINDS]
         for delivery in urgent + [d for d in deliveries if d.kind not in escalation.ALERT_KINDS]:
             self._reserved -= 1
-            self._start(delivery, _target(delivery), urgent=[])
+            self._start(delivery, urgent=[])
 
     def queued(self) -> None:
         """A transaction queued a delivery due now without a claim (no room): pump on the next wake."""
@@ -135,7 +132,7 @@ class Dispatcher:
         """The transaction rolled back (or the row existed): give the room back."""
         for delivery in deliveries:
             self._reserved -= 1
-            self._free(_target(delivery))
+            self._busy.discard(lane(delivery))
 
     async def recover(self) -> int:
         """Make this instance's claims from before a restart due now; return how many."""
@@ -165,29 +162,27 @@ class Dispatcher:
                 return 0
             async with self._store.transaction() as tx:
                 due = await tx.outbox.claim_due(now, free, claimer=self.instance, lease=self._lease,
-                                                skip=set(self._paused), per_target=self._per_target,
-                                                busy=self._busy)
+                                                skip=set(self._paused), lane=lane, busy=self._busy)
             self._left_behind = bool(due)  # more may wait behind a full target: look again after a send
             urgent: list[asyncio.Task] = []  # alerts of this batch go out before its other messages
             for delivery in due:
                 if delivery.status is DeliveryStatus.FAILED:  # a malformed row: already marked failed
                     await self._broken(delivery)
                     continue
-                target = _target(delivery)
-                self._busy[target] += 1
-                task = self._start(delivery, target, urgent=urgent)
+                self._busy.add(lane(delivery))
+                task = self._start(delivery, urgent=urgent)
                 if delivery.kind in escalation.ALERT_KINDS:
                     urgent.append(task)
             return len(due)
 
-    def _start(self, delivery: Delivery, target: tuple[str, str], *, urgent: list[asyncio.Task]) -> asyncio.Task:
+    def _start(self, delivery: Delivery, *, urgent: list[asyncio.Task]) -> asyncio.Task:
         """Send in a task of its own (after the batch's alerts for the other kinds)."""
         if delivery.kind in escalation.ALERT_KINDS or not urgent:
             task = asyncio.create_task(self._send(delivery))
         else:
             task = asyncio.create_task(self._send_after(list(urgent), delivery))
         self._in_flight[delivery.id] = task
-        task.add_done_callback(lambda _, d=delivery.id, t=target: self._done(d, t))
+        task.add_done_callback(lambda _, d=delivery: self._done(d))
         return task
 
     async def run_once(self, limit: int | None = None) -> int:
@@ -201,16 +196,11 @@ class Dispatcher:
         while self._in_flight:
             await asyncio.gather(*list(self._in_flight.values()), return_exceptions=True)
 
-    def _done(self, delivery_id: int, target: tuple[str, str]) -> None:
-        self._in_flight.pop(delivery_id, None)
-        self._free(target)
+    def _done(self, delivery: Delivery) -> None:
+        self._in_flight.pop(delivery.id, None)
+        self._busy.discard(lane(delivery))
         self._waiting = self._waiting or self._left_behind
         self.wake()
-
-    def _free(self, target: tuple[str, str]) -> None:
-        self._busy[target] -= 1
-        if self._busy[target] <= 0:
-            del self._busy[target]
 
     # -- one delivery ------------------------------------------------------------------------
     async def _send_after(self, first: list[asyncio.Task], delivery: Delivery) -> None:
@@ -380,6 +370,12 @@ class Dispatcher:
     @staticmethod
     def _age(delivery: Delivery, now: datetime) -> float:
         return (now - delivery.created_at).total_seconds() if delivery.created_at else 0.0
+
+
+def lane(delivery: Delivery) -> tuple:
+    """What must be sent one at a time, in order: a target; an incident's alerts to it apart."""
+    target = _target(delivery)
+    return (*target, delivery.incident_id) if delivery.kind in escalation.ALERT_KINDS else target
 
 
 def _target(delivery: Delivery) -> tuple[str, str]:

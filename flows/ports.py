@@ -6,7 +6,7 @@ payload.
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Hashable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -117,10 +117,10 @@ class Outbox(Protocol):
         ...
 
     async def claim_due(self, now: datetime, limit: int, *, claimer: str = "", lease: timedelta = ...,
-                        skip: Collection[tuple[str, str]] = (), per_target: int = 1,
-                        busy: Mapping[tuple[str, str], int] | None = None) -> list[Delivery]:
-        """Lease due deliveries to `claimer`, alerts first, at most `per_target` per target
-        (counting `busy` sends in flight), none in `skip`."""
+                        skip: Collection[tuple[str, str]] = (), lane: Callable[[Delivery], Hashable] | None = None,
+                        busy: Collection[Hashable] = ()) -> list[Delivery]:
+        """Lease due deliveries to `claimer`, alerts first, one per lane (default: per target),
+        none in a `busy` lane or to a target in `skip`."""
         ...
 
     async def any_due(self, now: datetime) -> bool:

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Hashable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
@@ -60,10 +59,11 @@ class SqlOutbox:
         return delivery
 
     async def claim_due(self, now: datetime, limit: int, *, claimer: str = "", lease: timedelta = CLAIM_LEASE,
-                        skip: Collection[tuple[str, str]] = (), per_target: int = 1,
-                        busy: Mapping[tuple[str, str], int] | None = None) -> list[Delivery]:
-        """Lease up to `limit` due deliveries to `claimer`: alerts first, at most `per_target` per
-        target counting the `busy` sends in flight to it, none to a target in `skip`.
+                        skip: Collection[tuple[str, str]] = (), lane: Callable[[Delivery], Hashable] | None = None,
+                        busy: Collection[Hashable] = ()) -> list[Delivery]:
+        """Lease up to `limit` due deliveries to `claimer`: alerts first, oldest first, at most one
+        per lane (`lane(delivery)`, by default its target) and none in a `busy` lane, none to a
+        target in `skip`.
 
         PostgreSQL locks the candidates with FOR UPDATE SKIP LOCKED, so replicas claiming at
         the same moment never get the same row. A row that was still leased (its claimer died
@@ -74,19 +74,20 @@ class SqlOutbox:
         query = _CLAIM if self._sql.sqlite else _CLAIM + " FOR UPDATE SKIP LOCKED"
         rows = [_mapping(r) for r in await self._sql.rows(query, now=now, limit=limit * 4 + len(skip))]
         chosen, broken = [], []
-        taken = Counter(busy or {})
-        taken.update({target: per_target for target in skip})
+        lane = lane or _target_of
+        taken = set(busy)
         for row in rows:
-            target = (row["platform"], row["address"])
-            if taken[target] >= per_target:
-                continue  # a few sends in flight per target at most: a channel is rate limited
+            if (row["platform"], row["address"]) in skip:
+                continue
             try:
                 delivery = _to_model(row)
             except Exception as error:  # noqa: BLE001 (whatever is wrong with it, the outbox goes on)
                 broken.append((row, f"malformed outbox row: {type(error).__name__}"))
                 continue
+            if lane(delivery) in taken:
+                continue  # one at a time per lane: a conversation gets its messages in order
             delivery.in_doubt = bool(row["in_doubt"] or row["claimed_by"])
-            taken[target] += 1
+            taken.add(lane(delivery))
             chosen.append(delivery)
             if len(chosen) >= limit:
                 break
@@ -159,6 +160,10 @@ _URGENT = ", ".join(f"'{k}'" for k in URGENT_KINDS)
 _CLAIM = (f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now "
           f"ORDER BY CASE WHEN kind IN ({_URGENT}) THEN 0 WHEN kind = '{DeliveryKind.ALERT_UPDATE.value}' THEN 1 "
           "ELSE 2 END, id LIMIT :limit")
+
+
+def _target_of(delivery: Delivery) -> tuple[str, str]:
+    return delivery.target.platform.value, delivery.target.address
 
 
 def _mapping(values: tuple) -> dict:
