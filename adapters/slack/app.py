@@ -62,12 +62,12 @@ class SlackAdapter:
 
         CredentialsRejected names the variable to fix; PlatformUnreachable lets the bot start.
         """
-        checks = [("SLACK_BOT_TOKEN", self.client.auth_test())]
+        checks = [("SLACK_BOT_TOKEN", self.client.auth_test)]  # called one by one: a refusal stops the rest
         if self._app_token:
-            checks.append(("SLACK_APP_TOKEN", self.client.apps_connections_open(app_token=self._app_token)))
+            checks.append(("SLACK_APP_TOKEN", lambda: self.client.apps_connections_open(app_token=self._app_token)))
         for setting, call in checks:
             try:
-                await asyncio.wait_for(call, timeout)
+                await asyncio.wait_for(call(), timeout)
             except SlackApiError as error:
                 code = error.response.get("error", "?")
                 if code in REJECTED:
