@@ -103,7 +103,7 @@ class Dispatcher:
         return self._lease
 
     def accept(self, delivery: Delivery) -> bool:
-        """Take a delivery due now from the transaction queueing it, if a slot and its target have room."""
+        """Take a delivery due now from the transaction queueing it, if a slot and its lane are free."""
         if not self.instance or delivery.kind in self._handlers:
             return False
         now = delivery.next_attempt_at

@@ -75,12 +75,8 @@ class Sealer:
         return self._fernet.encrypt(text.encode()).decode() if text else ""
 
     def open(self, token: str) -> str:
-        if not token:
-            return ""
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken:
-            raise ValueError("cannot decrypt: KASUHARA_SECRET_KEY differs from the one that sealed this data") from None
+        return open_sealed(self._fernet, token,
+                           "cannot decrypt: KASUHARA_SECRET_KEY differs from the one that sealed this data")
 
     def digest(self, text: str) -> str:
         """Keyed hash for look-ups without storing the text (HMAC-SHA256)."""
@@ -104,3 +100,13 @@ class NoSecrets:
         raise RuntimeError("this command runs without KASUHARA_SECRET_KEY and cannot read or write sealed data")
 
     seal = open = digest = audit_mac = _refuse
+
+
+def open_sealed(fernet: Fernet | MultiFernet, token: str, wrong_key: str) -> str:
+    """Decrypt a sealed field ("" stays ""); a token of another key raises ValueError(`wrong_key`)."""
+    if not token:
+        return ""
+    try:
+        return fernet.decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise ValueError(wrong_key) from None

@@ -55,7 +55,7 @@ class Driver:
 
     def __init__(self, session):
         self._session = session
-        self.sqlite = session.bind.dialect.name == "sqlite"
+        self.sqlite = session.bind.dialect.name == "sqlite"  # an AsyncSession or storage.db.InlineSession
 
     def _params(self, sql: str, params: dict) -> dict:
         if log.isEnabledFor(logging.DEBUG):

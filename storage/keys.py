@@ -20,13 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from storage.audit import check_rows, link_text
-from storage.crypto import KDF_NAME, DerivedKeys, Sealer
+from storage.crypto import KDF_NAME, DerivedKeys, Sealer, open_sealed
 from storage.db import sync_url
 from storage.tables import AuditRow, DeliveryRow, IncidentRow, KeyCheckRow
 from storage.tables_aftercare import ConsultationRow, FollowUpRow
@@ -140,12 +140,7 @@ class LegacyKeys:
         self.mac_key = hashlib.sha256(b"kasuhara-mac-v1:" + secret.encode()).digest()
 
     def open(self, token: str) -> str:
-        if not token:
-            return ""
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken:
-            raise ValueError("cannot decrypt with the legacy key") from None
+        return open_sealed(self._fernet, token, "cannot decrypt with the legacy key")
 
 
 def _now() -> datetime:

@@ -13,7 +13,6 @@ from flows.model import Delivery, DeliveryKind, DeliveryStatus, Platform, Role, 
 from flows.payloads import check, payload_from_dict, payload_to_dict
 from flows.ports import Births
 from storage.driver import Driver, utc
-from storage.sql import dialect_name
 from storage.tables import DeliveryRow, TimerRow
 
 # A claim is a short lease: if its process dies, another replica takes the row over after
@@ -219,7 +218,7 @@ class SqlTimers:
                  .order_by(table.c.due_at, table.c.id).limit(1))
         if skip:
             query = query.where(table.c.id.not_in(list(skip)))
-        if dialect_name(self._session) == "postgresql":
+        if not Driver(self._session).sqlite:
             query = query.with_for_update(skip_locked=True)
         row = (await self._session.execute(query)).mappings().first()
         if row is None:

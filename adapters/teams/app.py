@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
+from typing import TypeVar
 
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext, serializer_helper
@@ -46,6 +47,7 @@ from flows.i18n import Translator
 from flows.model import Platform
 from flows.ports import Clock, ConversationDirectory
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 Opener = Callable[[parse.Turn, str], Awaitable[TaskModuleResponse]]
@@ -115,14 +117,9 @@ class TeamsAdapter:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415)
         header = request.headers.get("Authorization", "")
-        try:
-            await self._auth.check_token(header)
-        except PermissionError as refusal:
-            log.info("Teams request refused: %s", refusal)
-            return web.Response(status=401)
-        except KeysUnavailable as error:
-            log.error("Teams request not judged: %s", error)
-            return web.Response(status=503, headers={"Retry-After": "5"})
+        _, refused = await _judged(self._auth.check_token(header))
+        if refused is not None:
+            return refused
         data = await _read_json(request)
         if isinstance(data, web.Response):
             return data
@@ -140,14 +137,9 @@ class TeamsAdapter:
             return web.Response(status=400)
         if not activity.type or not isinstance(activity.type, str):
             return web.Response(status=400)
-        try:
-            authenticated = await self._auth.authenticate_request(activity, header)
-        except PermissionError as refusal:
-            log.info("Teams request refused: %s", refusal)
-            return web.Response(status=401)
-        except KeysUnavailable as error:
-            log.error("Teams request not judged: %s", error)
-            return web.Response(status=503, headers={"Retry-After": "5"})
+        authenticated, refused = await _judged(self._auth.authenticate_request(activity, header))
+        if refused is not None:
+            return refused
         try:
             invoke = await self._adapter.process_activity(authenticated, activity, self._bot.on_turn)
         except Exception:  # logged by _log_and_raise; aiohttp would log the message and traceback
@@ -184,6 +176,18 @@ def build_teams(flows: Flows, directory: ConversationDirectory, *, app_id: str, 
         raise ValueError("no Microsoft Entra tenant is allowed: set TEAMS_APP_TENANT_ID, or list the tenants under "
                          "`teams: {tenants: [...]}` in the policy file")
     return TeamsAdapter(config, auth, adapter, bot, notifier, tenants=allowed or None, env=env)
+
+
+async def _judged(check: Awaitable[T]) -> tuple[T | None, web.Response | None]:
+    """Await a credential check: its result, or the answer when it refused (401) or could not judge (503)."""
+    try:
+        return await check, None
+    except PermissionError as refusal:
+        log.info("Teams request refused: %s", refusal)
+        return None, web.Response(status=401)
+    except KeysUnavailable as error:
+        log.error("Teams request not judged: %s", error)
+        return None, web.Response(status=503, headers={"Retry-After": "5"})
 
 
 async def _read_json(request: web.Request) -> object:

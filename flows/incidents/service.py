@@ -187,14 +187,11 @@ class IncidentFlows:
         t = self._t(locale)
         now = self._clock.now()
         async with self._store.transaction() as tx:
-            incident = await tx.incidents.get(incident_id)
+            incident, refusal = await self._may_act(tx, incident_id, actor, where, "acknowledge", t, now)
             if incident is None:
                 return None
-            why = await access.incident_refusal(tx, self.policy, incident, actor, where)
-            if why is not None:
-                card = await access.refuse(tx, t, actor, "acknowledge", incident.case_no, why, now,
-                                           incident_id=incident.id)
-                return AckOutcome(card=card, first=False, incident=incident, refused=True)
+            if refusal is not None:
+                return AckOutcome(card=refusal, first=False, incident=incident, refused=True)
             first = await escalation.acknowledge(tx, incident, actor, now)
             incident = await tx.incidents.get(incident_id)
             if first:
@@ -218,13 +215,9 @@ class IncidentFlows:
         """Return an alert as it looks now (Teams card refresh) for whom may see it; None for an unknown id."""
         t = self._t(locale)
         async with self._store.transaction() as tx:
-            incident = await tx.incidents.get(incident_id)
-            if incident is None:
-                return None
-            why = await access.incident_refusal(tx, self.policy, incident, actor, where)
-            if why is not None:
-                return await access.refuse(tx, t, actor, "view", incident.case_no, why, self._clock.now(),
-                                           incident_id=incident.id)
+            incident, refusal = await self._may_act(tx, incident_id, actor, where, "view", t, self._clock.now())
+            if incident is None or refusal is not None:
+                return refusal
         return messages.alert_card(incident, self.policy, t, deadline=incident.ack_deadline)
 
     # -- re-classifying ----------------------------------------------------------------------
@@ -233,13 +226,10 @@ class IncidentFlows:
         """The level change form for whom may act on the incident (else the refusal); None: unknown."""
         t = self._t(locale)
         async with self._store.transaction() as tx:
-            incident = await tx.incidents.get(incident_id)
-            if incident is None:
-                return None
-            why = await access.incident_refusal(tx, self.policy, incident, actor, where)
-            if why is not None:
-                return await access.refuse(tx, t, actor, "change level of", incident.case_no, why, self._clock.now(),
-                                           incident_id=incident.id)
+            incident, refusal = await self._may_act(tx, incident_id, actor, where, "change level of", t,
+                                                    self._clock.now())
+            if incident is None or refusal is not None:
+                return refusal
         return level.level_form(incident, self.policy, t)
 
     async def change_level(self, incident_id: int, actor: Actor, raw: RawValues, *, where: str = "",
@@ -248,13 +238,11 @@ class IncidentFlows:
         t = self._t(locale)
         now = self._clock.now()
         async with self._store.transaction() as tx:
-            incident = await tx.incidents.get(incident_id)
+            incident, refusal = await self._may_act(tx, incident_id, actor, where, "change level of", t, now)
             if incident is None:
                 return ReportOutcome(card=notice_card(t("complete.unknown"), tone=Tone.WARNING))
-            why = await access.incident_refusal(tx, self.policy, incident, actor, where)
-            if why is not None:
-                return ReportOutcome(card=await access.refuse(tx, t, actor, "change level of", incident.case_no, why,
-                                                              now, incident_id=incident.id))
+            if refusal is not None:
+                return ReportOutcome(card=refusal)
             checked = validate(level.level_form(incident, self.policy, t), raw, t, now)
             if not checked.ok:
                 return ReportOutcome(errors=checked.errors)
@@ -295,6 +283,21 @@ class IncidentFlows:
                                     tone=Tone.GOOD)
 
     # -- helpers ---------------------------------------------------------------------------
+    async def _may_act(self, tx: Transaction, incident_id: int, actor: Actor, where: str, action: str,
+                       t: Translator, now: datetime) -> tuple[Incident | None, Card | None]:
+        """Load the incident and check `actor` may act on it from `where` (flows.access).
+
+        Returns (None, None) for an unknown id; a refusal card (audited) when they may not.
+        """
+        incident = await tx.incidents.get(incident_id)
+        if incident is None:
+            return None, None
+        why = await access.incident_refusal(tx, self.policy, incident, actor, where)
+        if why is None:
+            return incident, None
+        return incident, await access.refuse(tx, t, actor, action, incident.case_no, why, now,
+                                             incident_id=incident.id)
+
     def _t(self, locale: str | None) -> Translator:
         return Translator(normalize_locale(locale, self.policy.locale))
 

@@ -77,3 +77,13 @@ class Server:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+async def wait_for(check, timeout: float) -> float:
+    """Poll `check` until it is true; return how long it took (fails after `timeout` seconds)."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started

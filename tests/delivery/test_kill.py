@@ -11,7 +11,7 @@ import sqlite3
 import time
 
 from tests.delivery.reports import alert_key, confirm_key, submit
-from tests.delivery.servers import Server
+from tests.delivery.servers import Server, wait_for
 from slack_fixtures import STORE_MANAGERS
 from slack_signing import SlackSender
 
@@ -21,15 +21,6 @@ RESTART_BUDGET_S = 5.0
 def incident_ids(db_path) -> set[int]:
     with sqlite3.connect(db_path) as connection:
         return {row[0] for row in connection.execute("SELECT id FROM incidents")}
-
-
-async def wait_for(check, timeout: float) -> float:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > timeout:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-    return time.monotonic() - started
 
 
 async def test_a_kill_right_after_slack_accepted_the_alert_neither_loses_nor_repeats_it(tmp_path, standin):

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from tests.delivery.reports import alert_key, confirm_key, submit
 from tests.bot.test_cli import OURS, run
-from tests.delivery.servers import Server
+from tests.delivery.servers import Server, wait_for
 from slack_signing import SlackSender
 from storage.db import sync_url
 from flows.delivery import LEASE_S
@@ -48,15 +48,6 @@ def stored_incidents(url: str) -> set[int]:
             return {row[0] for row in connection.execute(text("SELECT id FROM incidents"))}
     finally:
         engine.dispose()
-
-
-async def wait_for(check, timeout: float) -> float:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > timeout:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-    return time.monotonic() - started
 
 
 async def test_two_replicas_send_each_message_once_and_take_over_a_dead_ones_work(tmp_path, standin, fresh_postgres):
