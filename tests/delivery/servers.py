@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import create_engine, text
 
 from slack_fixtures import write_policy
 from slack_signing import BOT_TOKEN, SIGNING_SECRET
+from storage.db import sync_url
+from tests.keys import TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +39,7 @@ class Server:
         policy = write_policy(workdir)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_", "KASUHARA_"))}
         self.env.update(DATABASE_URL=database_url, KASUHARA_CONFIG=str(policy), PORT=str(self.port),
-                        KASUHARA_HOST="127.0.0.1", KASUHARA_SECRET_KEY="test-secret-key-that-is-long-enough-0123456789",
+                        KASUHARA_HOST="127.0.0.1", KASUHARA_SECRET_KEY=TEST_KEY,
                         SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=api_url,
                         KASUHARA_INSTANCE_ID=instance, PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
         self.process: subprocess.Popen | None = None
@@ -87,3 +90,25 @@ async def wait_for(check, timeout: float) -> float:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
     return time.monotonic() - started
+
+
+async def settled(standin, database_url: str, timeout: float = 20) -> float:
+    """Wait until nothing can still be posted: no outbox row pending, no Web API call being answered.
+
+    A post repeated later would need a pending row (a sent or failed row is never sent again)
+    or a call already on its way (a dead replica's post the stand-in still holds). Once both
+    are gone, counting the posts shows every duplicate there will ever be.
+    """
+    engine = create_engine(sync_url(database_url))
+
+    def quiet() -> bool:
+        if standin.in_progress:
+            return False
+        with engine.connect() as connection:
+            pending = connection.execute(text("SELECT count(*) FROM outbox WHERE status = 'pending'")).scalar()
+        return pending == 0 and standin.in_progress == 0
+
+    try:
+        return await wait_for(quiet, timeout)
+    finally:
+        engine.dispose()

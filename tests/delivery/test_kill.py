@@ -11,7 +11,9 @@ import sqlite3
 import time
 
 from tests.delivery.reports import alert_key, confirm_key, submit
-from tests.delivery.servers import Server, wait_for
+from tests.databases import migrated_sqlite
+from tests.delivery.servers import Server, settled, wait_for
+from tests.keys import TEST_KEY
 from slack_fixtures import STORE_MANAGERS
 from slack_signing import SlackSender
 
@@ -24,7 +26,7 @@ def incident_ids(db_path) -> set[int]:
 
 
 async def test_a_kill_right_after_slack_accepted_the_alert_neither_loses_nor_repeats_it(tmp_path, standin):
-    server = Server(tmp_path, f"sqlite:///{tmp_path / 'kasuhara.db'}", standin.api_url)
+    server = Server(tmp_path, migrated_sqlite(tmp_path / "kasuhara.db", TEST_KEY), standin.api_url)
     await server.start()
     seen, killed = [], []
     answered = asyncio.Event()
@@ -53,7 +55,7 @@ async def test_a_kill_right_after_slack_accepted_the_alert_neither_loses_nor_rep
         assert time.monotonic() - restarted <= RESTART_BUDGET_S
         # The alert was looked up (message metadata), found, and recorded, not posted again.
         await wait_for(lambda: standin.calls_to("conversations.history"), RESTART_BUDGET_S)
-        await asyncio.sleep(1.5)
+        await settled(standin, server.env["DATABASE_URL"])  # a repeat would show up now
         assert len(standin.posts_with_key(alert_key(incident))) == 1
         assert len(standin.posts_with_key(confirm_key(incident))) == 1
     finally:
@@ -62,7 +64,7 @@ async def test_a_kill_right_after_slack_accepted_the_alert_neither_loses_nor_rep
 
 async def test_kills_at_random_moments_lose_no_confirmed_report_and_repeat_no_alert(tmp_path, standin):
     db = tmp_path / "kasuhara.db"
-    server = Server(tmp_path, f"sqlite:///{db}", standin.api_url)
+    server = Server(tmp_path, migrated_sqlite(db, TEST_KEY), standin.api_url)
     confirmed: set[int] = set()
     rng = random.Random(8)
     try:
@@ -91,7 +93,7 @@ async def test_kills_at_random_moments_lose_no_confirmed_report_and_repeat_no_al
         stored = incident_ids(db)
         assert confirmed and confirmed <= stored, "a report the employee saw confirmed is missing"
         await wait_for(lambda: all(standin.posts_with_key(alert_key(i)) for i in stored), 20)
-        await asyncio.sleep(1.0)
+        await settled(standin, server.env["DATABASE_URL"])  # a repeat would show up now
         for incident in stored:
             assert len(standin.posts_with_key(alert_key(incident))) == 1, f"alert of incident {incident}"
             assert len(standin.posts_with_key(confirm_key(incident))) <= 1

@@ -154,10 +154,13 @@ async def test_healthz_tells_the_truth_and_metrics_count_deliveries(tmp_path, st
             await standin.stop()
             standin.fail_for("chat.postMessage", 3600)
             await submit(world.send, "VHEALTH02")  # stored; its alert waits
-            await asyncio.sleep(1.5)
-            async with session.get(f"{base}/healthz") as response:
-                degraded = await response.json()
-                assert response.status == 200
+            for _ in range(100):  # until that alert has waited a second
+                async with session.get(f"{base}/healthz") as response:
+                    degraded = await response.json()
+                    assert response.status == 200
+                if degraded["status"] == "degraded" and degraded["oldest_pending_delivery_s"] >= 1:
+                    break
+                await asyncio.sleep(0.1)
             async with session.get(f"{base}/metrics") as response:
                 metrics = await response.text()
     finally:

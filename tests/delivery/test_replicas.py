@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 from tests.delivery.reports import alert_key, confirm_key, submit
 from tests.bot.test_cli import OURS, run
-from tests.delivery.servers import Server, wait_for
+from tests.delivery.servers import Server, settled, wait_for
 from slack_signing import SlackSender
 from storage.db import sync_url
 from flows.delivery import LEASE_S
@@ -46,6 +46,15 @@ def stored_incidents(url: str) -> set[int]:
     try:
         with engine.connect() as connection:
             return {row[0] for row in connection.execute(text("SELECT id FROM incidents"))}
+    finally:
+        engine.dispose()
+
+
+def delivery_status(url: str, key: str) -> str:
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT status FROM outbox WHERE dedupe_key = :key"), {"key": key}).scalar()
     finally:
         engine.dispose()
 
@@ -81,7 +90,7 @@ async def test_two_replicas_send_each_message_once_and_take_over_a_dead_ones_wor
         assert confirmed <= stored and len(stored) == 30
         await wait_for(lambda: all(standin.posts_with_key(alert_key(i)) and standin.posts_with_key(confirm_key(i))
                                    for i in stored), 30)
-        await asyncio.sleep(1.5)  # a late duplicate would show up now
+        await settled(standin, url)  # a late duplicate would show up now
         for incident in stored:
             assert len(standin.posts_with_key(alert_key(incident))) == 1
             assert len(standin.posts_with_key(confirm_key(incident))) == 1
@@ -96,7 +105,10 @@ async def test_two_replicas_send_each_message_once_and_take_over_a_dead_ones_wor
         taken_over = await wait_for(lambda: standin.posts_with_key(alert_key(orphan))
                                     and standin.posts_with_key(confirm_key(orphan)), LEASE_S + 10)
         assert taken_over <= LEASE_S + 5
-        await asyncio.sleep(1.5)
+        # A's posts were on their way: "Slack" took them after A died. A's claims stay until the
+        # lease ends; then B takes them over, finds the posts and records them (a repeat would show).
+        await settled(standin, url, timeout=LEASE_S + 10)
+        assert delivery_status(url, alert_key(orphan)) == delivery_status(url, confirm_key(orphan)) == "sent"
         assert len(standin.posts_with_key(alert_key(orphan))) == 1
         assert len(standin.posts_with_key(confirm_key(orphan))) == 1
 

@@ -42,6 +42,7 @@ class SlackStandIn:
         # leaves; when it returns an awaitable, the answer waits for it (a kill "after Slack took it").
         self.after_post = None
         self.calls: list[Call] = []
+        self.in_progress = 0  # Web API calls being answered (delayed, held by after_post, …)
         self._changed = asyncio.Condition()
         self._ts = itertools.count(1)
         self._failures: dict[str, list[tuple[int, dict, dict]]] = {}
@@ -137,6 +138,13 @@ class SlackStandIn:
             self._changed.notify_all()
 
     async def _api(self, request: web.Request) -> web.Response:
+        self.in_progress += 1
+        try:
+            return await self._api_call(request)
+        finally:
+            self.in_progress -= 1
+
+    async def _api_call(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = {**request.query, **await _arguments(request)}  # Slack reads query parameters too (slack_sdk's params=)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
