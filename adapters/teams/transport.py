@@ -9,8 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import requests
+from msrest.universal_http import requests as msrest_requests
 
 from adapters.http import ca_file, proxy_for
+
+
+def _retry_codes_from_a_set() -> None:
+    """Let msrest look its safe status codes up in a set instead of a 502-item list.
+
+    botbuilder makes a connector client per turn, and each one builds msrest's retry policy by
+    testing 999 status codes against ClientRetryPolicy.safe_codes: ~4 ms of CPU per Teams turn
+    with the list (msrest 0.7.1, the last release), ~0.1 ms with a set. The codes, and so the
+    policy, stay the same.
+    """
+    policy = msrest_requests.ClientRetryPolicy
+    if not isinstance(policy.safe_codes, frozenset):
+        policy.safe_codes = frozenset(policy.safe_codes)
+
+
+_retry_codes_from_a_set()
 
 
 def verify_setting(env: Mapping[str, str]) -> str | bool:

@@ -48,9 +48,9 @@ class BotClient:
     microsoft: StandIn
 
     async def send(self, activity: dict, token=_DEFAULT, headers: dict | None = None) -> tuple[int, object]:
-        """POST one activity with a freshly minted channel token (or `token`; None sends none)."""
+        """POST one activity with the connector's current channel token (or `token`; None sends none)."""
         if token is _DEFAULT:
-            token = self.microsoft.mint(service_url=activity["serviceUrl"])
+            token = self.microsoft.channel_token(activity["serviceUrl"])
         sent_headers = {"Content-Type": "application/json", **(headers or {})}
         if token is not None:
             sent_headers["Authorization"] = f"Bearer {token}"

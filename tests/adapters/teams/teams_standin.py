@@ -25,6 +25,7 @@ from tests.adapters.teams.teams_pki import Pki
 
 CHANNEL_ISSUER = "https://api.botframework.com"
 KID = "kasuhara-test-key"
+TOKEN_REUSE_S = 300  # how long channel_token() hands out the same token (they are valid for an hour)
 
 
 @dataclass
@@ -65,6 +66,7 @@ class StandIn:
 
     def __post_init__(self):
         self._failures: list[_Failure] = []
+        self._tokens: dict[str, tuple[str, float]] = {}  # service URL -> (channel token, minted at)
         self._lock = threading.Lock()
         self._ids = itertools.count(1767765488000)
         self._loop = asyncio.new_event_loop()
@@ -95,6 +97,22 @@ class StandIn:
                   "nbf": now - 60, "exp": now + lifetime, "iat": now - 60}
         return jwt.encode(claims, key or self.signing_key, algorithm="RS256", headers={"kid": kid})
 
+    def channel_token(self, service_url: str) -> str:
+        """The connector's current token for `service_url`, reused as the Bot Connector reuses its tokens.
+
+        The Bot Connector sends one token, valid for an hour, with many activities. It is kept
+        until reset() (every test starts with a fresh one) or until it is five minutes old.
+        """
+        now = time.time()
+        with self._lock:
+            cached = self._tokens.get(service_url)
+            if cached is not None and now - cached[1] < TOKEN_REUSE_S:
+                return cached[0]
+        token = self.mint(service_url=service_url)
+        with self._lock:
+            self._tokens[service_url] = (token, now)
+        return token
+
     def rotate(self, kid: str) -> rsa.RSAPrivateKey:
         """Publish one more signing key (as Microsoft does before switching to it)."""
         key = rsa.generate_private_key(65537, 2048)
@@ -110,6 +128,7 @@ class StandIn:
         with self._lock:
             self.recorded.clear()
             self._failures.clear()
+            self._tokens.clear()
             self.rotated.clear()
             self.removed_from.clear()
 

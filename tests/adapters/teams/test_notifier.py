@@ -45,3 +45,15 @@ async def test_the_reference_is_the_conversation_and_the_message_id(world):
     ref = await notifier.post(ALERT_CHANNEL, world.runtime.flows.incidents.help_card("ja"))
     [posted] = world.microsoft.sent("POST")
     assert ALERT_CHANNEL in ref and posted.answered_id in ref
+
+
+def test_the_connector_clients_retry_the_same_status_codes_as_msrest_says():
+    """adapters.teams.transport gives msrest a set to look codes up in; the policy must not change."""
+    import adapters.teams.transport  # noqa: F401  (applies the set)
+    from msrest.universal_http.requests import ClientRetryPolicy
+
+    msrest_safe = [i for i in range(500) if i != 408] + [501, 505]  # msrest 0.7.1's own list
+    policy = ClientRetryPolicy().policy
+    assert policy.status_forcelist == [i for i in range(999) if i not in msrest_safe]
+    assert 408 in policy.status_forcelist and 503 in policy.status_forcelist
+    assert 404 not in policy.status_forcelist and 429 not in policy.status_forcelist and 501 not in policy.status_forcelist
