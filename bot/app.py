@@ -155,8 +155,12 @@ def prepare_database(url: str) -> None:
 
 
 async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | None = None,
-                        sweep_interval: float = SWEEP_INTERVAL_S, tryout=None, web_limits=None) -> Runtime:
-    """Wire everything together; the database is created/checked first."""
+                        sweep_interval: float = SWEEP_INTERVAL_S, tryout=None, web_limits=None,
+                        slack_timeout: float | None = None) -> Runtime:
+    """Wire everything together; the database is created/checked first.
+
+    `slack_timeout` bounds each Slack Web API call (default: adapters.slack's REQUEST_TIMEOUT_S).
+    """
     await asyncio.to_thread(prepare_database, settings.database_url)
     clock = clock or SystemClock()
     sealer = await asyncio.to_thread(load_keys, settings)
@@ -179,8 +183,10 @@ async def build_runtime(settings: Settings, policy: Policy, *, clock: Clock | No
     if settings.slack_enabled:
         from adapters.slack import build_slack
 
+        timeout = {} if slack_timeout is None else {"request_timeout": slack_timeout}
         slack = build_slack(flows, bot_token=settings.slack_bot_token, signing_secret=settings.slack_signing_secret,
-                            api_url=settings.slack_api_url or None, app_token=settings.slack_app_token or None)
+                            api_url=settings.slack_api_url or None, app_token=settings.slack_app_token or None,
+                            **timeout)
         slack.mount(web_app)
         notifiers[Platform.SLACK] = slack.notifier
         adapters.append(slack)

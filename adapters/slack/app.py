@@ -28,7 +28,8 @@ from adapters.slack.aftercare import AftercareRoutes
 from adapters.slack.chat import ChatRoutes
 from adapters.slack.consultation import ConsultationRoutes
 from adapters.slack.incidents import IncidentRoutes
-from adapters.slack.notifier import VENDOR_LOGGER, Reachability, SlackNotifier, vendor_logger, web_client
+from adapters.slack.notifier import (REQUEST_TIMEOUT_S, VENDOR_LOGGER, Reachability, SlackNotifier, vendor_logger,
+                                     web_client)
 from adapters.slack.token_check import TokenCheck, iso_time
 from adapters.slack.redelivery import SeenEvents
 from adapters.slack.respond import ListenerGroup
@@ -142,14 +143,18 @@ class SlackAdapter:
 
 
 def build_slack(flows: Flows, *, bot_token: str, signing_secret: str, api_url: str | None = None,
-                app_token: str | None = None) -> SlackAdapter:
-    """Wire the bolt app to the flows; `api_url` points the Web API elsewhere (tests, proxies)."""
+                app_token: str | None = None, request_timeout: float = REQUEST_TIMEOUT_S) -> SlackAdapter:
+    """Wire the bolt app to the flows; `api_url` points the Web API elsewhere (tests, proxies).
+
+    `request_timeout` bounds each Web API call (seconds; below the outbox's lease, LEASE_S).
+    """
     if not signing_secret and not app_token:
         raise ValueError("Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode); "
                          "copy them from the app's Basic Information page")
-    client = web_client(bot_token, api_url)
+    client = web_client(bot_token, api_url, timeout=request_timeout)
     reachability = Reachability()
-    notifier = SlackNotifier(web_client(bot_token, api_url, retry_connection_errors=False), reachability)
+    notifier = SlackNotifier(web_client(bot_token, api_url, retry_connection_errors=False, timeout=request_timeout),
+                             reachability)
     token_check = TokenCheck(client, bot_token, reachability)
     app = AsyncApp(
         name=VENDOR_LOGGER,  # bolt sets the level of the logger named after the app: never our "kasuhara"

@@ -82,8 +82,12 @@ class _OurClientWins(logging.Filter):
 
 
 def web_client(token: str, api_url: str | None = None, *, retry_connection_errors: bool = True,
-               sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> AsyncWebClient:
+               sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+               timeout: float = REQUEST_TIMEOUT_S) -> AsyncWebClient:
     """Build the Web API client: corporate CA bundle and proxy (NO_PROXY honoured), retries, quiet log.
+
+    `timeout` bounds each call (REQUEST_TIMEOUT_S unless told otherwise); it must stay below the
+    outbox's lease (flows.delivery.LEASE_S), so a slow call is settled before a takeover.
 
     `sleep` waits before a retry: a short 429's Retry-After, or the back-off after a connection
     error (tests pass one that records the wait). The outbox's client does not retry connection
@@ -97,7 +101,7 @@ def web_client(token: str, api_url: str | None = None, *, retry_connection_error
     client = AsyncWebClient(
         token=token,
         base_url=base_url,
-        timeout=REQUEST_TIMEOUT_S,
+        timeout=timeout,
         ssl=ssl_context(),
         proxy=proxy,
         retry_handlers=[ShortRateLimitRetry(max_retry_count=1, sleep=sleep)]
@@ -198,7 +202,7 @@ class SlackNotifier:
         use, inside the running loop; closed by `close`.
         """
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S))
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._client.timeout))
             self._client.session = self._session
 
     async def close(self) -> None:

@@ -16,6 +16,7 @@ from slack_fixtures import STORE_MANAGERS, incidents, open_world, slash_command
 from tests.fakes import FakeClock
 
 REPORTER = "U0REPORTER"
+SHORT_TIMEOUT_S = 0.5  # the Slack client's timeout in the slow-Slack test
 
 
 def now_clock() -> FakeClock:
@@ -69,15 +70,18 @@ async def test_minutes_of_slack_500s_never_give_up_and_send_each_message_once(tm
 
 async def test_a_post_slack_accepted_after_our_timeout_is_found_not_posted_again(tmp_path, standin):
     clock = now_clock()
-    world, close = await open_world(tmp_path, standin, clock=clock)
+    # The client's timeout (5 s in production) made short; Slack answers after it, as a slow Slack would.
+    world, close = await open_world(tmp_path, standin, clock=clock, slack_timeout=SHORT_TIMEOUT_S)
     try:
-        standin.delay_s["chat.postMessage"] = 6  # past the client's 5 s: Slack posts it, we never hear
+        standin.delay_s["chat.postMessage"] = SHORT_TIMEOUT_S + 0.7  # Slack posts it after we gave up: never heard
         incident = await submit(world.send, "VSLOW0001")
         await world.runtime.drain()
         await standin.wait_for("chat.postMessage", count=2, timeout=20)  # both reached "Slack" late
         standin.delay_s.clear()
+        assert not standin.calls_to("conversations.history")  # nothing looked up before the retry is due
         clock.advance(seconds=10)
         await world.runtime.drain()
+        assert standin.calls_to("conversations.history")  # the timed-out posts were looked for, not sent blind
         assert len(standin.posts_with_key(alert_key(incident))) == 1
         assert len(standin.posts_with_key(confirm_key(incident))) == 1
         with sqlite3.connect(tmp_path / "kasuhara.db") as db:

@@ -108,10 +108,12 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
 
 
 async def open_world(tmp_path: Path, standin: SlackStandIn, *, start: bool = False, policy: str = POLICY_YAML,
-                     sweep_interval: float | None = None, clock=None, **env: str):
+                     sweep_interval: float | None = None, clock=None, slack_timeout: float | None = None,
+                     **env: str):
     """Build the runtime with bot.app.build_runtime and serve it; return (world, closer).
 
     `clock` (e.g. tests.fakes.FakeClock) drives the flows' time: advance it, then drain.
+    `slack_timeout` shortens the Slack Web API calls' timeout (5 s in production).
     """
     from bot.app import build_runtime
     from bot.config import Settings
@@ -119,6 +121,8 @@ async def open_world(tmp_path: Path, standin: SlackStandIn, *, start: bool = Fal
 
     settings = Settings.from_env(slack_env(tmp_path, standin, **env))
     timing = {} if sweep_interval is None else {"sweep_interval": sweep_interval}
+    if slack_timeout is not None:
+        timing["slack_timeout"] = slack_timeout
     runtime = await build_runtime(settings, load_policy(write_policy(tmp_path, policy)), clock=clock, **timing)
     runner, base = await serve(runtime.web_app)
     if start:

@@ -136,3 +136,15 @@ def test_the_client_honours_no_proxy(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     assert web_client(BOT_TOKEN, "http://127.0.0.1:1234/api/").proxy is None
     assert web_client(BOT_TOKEN).proxy == "http://proxy.corp.example:8080"
+
+
+def test_every_slack_call_times_out_in_5_s_below_the_outbox_lease(tmp_path):
+    """The production timeout (tests may pass a shorter one): below the lease, so a slow call settles first."""
+    from adapters.slack import build_slack
+    from adapters.slack.notifier import REQUEST_TIMEOUT_S
+    from flows.delivery import LEASE_S
+
+    assert REQUEST_TIMEOUT_S == 5 < LEASE_S
+    assert web_client(BOT_TOKEN).timeout == REQUEST_TIMEOUT_S
+    slack = build_slack(None, bot_token=BOT_TOKEN, signing_secret="s" * 32)
+    assert slack.client.timeout == slack.notifier._client.timeout == REQUEST_TIMEOUT_S
