@@ -182,14 +182,19 @@ class SlackRoutes(ListenerGroup):
         self.chat = ChatRoutes(flows, self.incidents)
 
     def register(self, app: AsyncApp) -> None:
-        """Register middleware, then listeners (bolt runs the first match)."""
+        """Register middleware, then listeners (bolt runs the first match).
+
+        Bolt tries listeners in order, building each matcher's arguments: the slash command and
+        messages (matched by payload type, never by an action id) come first, so the most common
+        request, `/kasuhara`, matches at once.
+        """
         app.use(self.reject_malformed)
         app.use(self.skip_redelivered_events)
         app.error(self.on_error)
+        self.chat.register(app)
         for routes in (self.incidents, self.aftercare, self.consultation):
             routes.register(app)
         app.action(ids.ANY_ACTION)(self.not_available)  # last: only ids no listener above knows
-        self.chat.register(app)
 
     async def reject_malformed(self, body, next):
         """Answer 400 to a signed request whose shape is not Slack's (runs after verification)."""

@@ -16,6 +16,7 @@ from adapters.common import failure
 from adapters.slack import ids, parse, respond
 from adapters.slack.render import views
 from adapters.slack.respond import ListenerGroup
+from flows.app import Flows
 from flows.cards import ActionId
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 
 class IncidentRoutes(ListenerGroup):
     """Bind `flows.incidents` to the report modal, alert buttons and the report button."""
+
+    def __init__(self, flows: Flows):
+        super().__init__(flows)
+        self._modal: tuple[object, dict] | None = None  # the plain report form and its modal, rendered once
 
     def register(self, app: AsyncApp) -> None:
         app.view_submission(ids.REPORT_CALLBACK)(self.submit_report)
@@ -34,7 +39,13 @@ class IncidentRoutes(ListenerGroup):
     # -- the report modal ------------------------------------------------------------------
     async def open_report_form(self, client: AsyncWebClient, trigger_id: str, *, context: str,
                                in_view: str = "") -> bool:
-        view = views.report_modal(self._flows.incidents.report_form(self.locale, context=context), locale=self.locale)
+        spec = self._flows.incidents.report_form(self.locale, context=context)
+        if self._modal is not None and self._modal[0] is spec:  # the same form object: slack_sdk only reads the dict
+            view = self._modal[1]
+        else:
+            view = views.report_modal(spec, locale=self.locale)
+            if not context:  # the flows build the plain form once per locale
+                self._modal = (spec, view)
         return await respond.open_modal(client, trigger_id, view, in_view=in_view)
 
     async def submit_report(self, ack, body):
