@@ -5,10 +5,13 @@
   in the order it was queued (a consultation's relays, a person's DMs, a follow-up and its
   update). A lane is a target, except that the alerts of different incidents to one channel
   are lanes of their own: a busy unit's alerts don't queue behind each other. A 429 pauses its
-  target alone for its Retry-After; alerts go before confirmations. A slow or failing target only holds its own slots. Deliveries due at once
-  are claimed in the transaction that queues them when there is room (`accept`, see
-  flows.ports.Births) and start the moment it commits (`adopt`), with no claim round trip;
-  the rest are claimed by `pump` as slots free up.
+  target alone for its Retry-After. A slow or failing target only holds its own slots.
+- Alerts go first (DeliveryKind.urgency): they may take every slot, everything else at most
+  half, so a burst of confirmations never delays an alert and alerts never starve the rest.
+- Deliveries due at once are claimed in the transaction that queues them when there is room
+  and nothing as urgent waits (`accept`, see flows.ports.Births), and start the moment it
+  commits (`adopt`) with the incident as that transaction left it: no claim round trip, no
+  read back. The rest are claimed by `pump` as slots free up.
 - Claims are short leases carrying this process's instance id; a restarted process takes its
   own claims back at once (`recover`), other replicas take them over when the lease ends.
 - An attempt whose outcome is unknown (a timeout, a crash after the platform's answer) is
@@ -17,8 +20,9 @@
 - Transient failures are retried with a capped backoff, never given up; a permanent one
   (channel gone, bot removed) fails the delivery and escalates at once.
 
-Alerts are rendered at send time from the incident as it is now, so a reminder that falls
-due after an acknowledgement is dropped instead of pinging anyone.
+Alerts are rendered at send time from the incident as it is then (as the transaction that
+queued them left it, or read again), so a reminder that falls due after an acknowledgement is
+dropped instead of pinging anyone.
 """
 from __future__ import annotations
 
@@ -52,7 +56,7 @@ log = logging.getLogger(__name__)
 KindHandler = Callable[[Notifier, Delivery], Awaitable[str]]
 
 BACKOFF_CAP_S = 60  # transient failures are retried forever, at least once a minute
-CONCURRENCY = 8  # deliveries in flight at once per process
+CONCURRENCY = 16  # deliveries in flight at once per process; at most half of them not alerts
 LEASE_S = 10  # a claim this process does not settle in time is taken over by another replica
 
 # Observer of each settled attempt: (delivery, outcome, seconds from queueing to the answer).
@@ -76,9 +80,12 @@ class Dispatcher:
         self._in_flight: dict[int, asyncio.Task] = {}
         self._busy: set[tuple] = set()  # lanes with a send in flight (or adopted soon)
         self._reserved = 0  # deliveries accepted at birth whose transaction has not ended yet
-        self._waiting = True  # something may be due and unclaimed (pump(look=False) looks only then)
-        self._left_behind = False  # the last claim may have left due rows (full, or targets skipped)
-        self._backlog = False  # the last look found due rows unclaimed
+        self._others = 0  # of the in-flight and reserved, those that are not alerts (at most half)
+        # The most urgent class (DeliveryKind.urgency) that may wait unclaimed: queued since the
+        # last look (`pump(look=False)` looks only then), and found by the last look. A delivery
+        # is claimed at birth only when nothing at least as urgent waits: those go first.
+        self._waiting: int | None = 0
+        self._backlog: int | None = None  # due rows found: look again whenever a send ends
         self._recording: tuple[list, asyncio.Future] | None = None  # sent records waiting for a transaction
         self._paused: dict[tuple[str, str], datetime] = {}  # target -> 429 Retry-After end
         self._pumping = asyncio.Lock()
@@ -103,35 +110,49 @@ class Dispatcher:
         return self._lease
 
     def accept(self, delivery: Delivery) -> bool:
-        """Take a delivery due now from the transaction queueing it, if a slot and its lane are free."""
+        """Take a delivery due now from the transaction queueing it, if a slot and its lane are
+        free and nothing as urgent waits unclaimed (older ones go first, through `pump`)."""
         if not self.instance or delivery.kind in self._handlers:
             return False
         now = delivery.next_attempt_at
         if now is None or now > self._clock.now() or self._paused.get(_target(delivery), now) > now:
             return False
-        if len(self._in_flight) + self._reserved >= self._concurrency or lane(delivery) in self._busy:
+        urgency = delivery.kind.urgency
+        if not self._room(urgency) or lane(delivery) in self._busy:
             return False
-        if self._waiting or self._backlog:  # older deliveries wait unclaimed: they go first (pump)
+        if any(waits is not None and waits <= urgency for waits in (self._waiting, self._backlog)):
             return False
         self._reserved += 1
+        self._others += urgency > 0
         self._busy.add(lane(delivery))
         return True
 
-    def adopt(self, deliveries: list[Delivery]) -> None:
-        """The transaction committed: send what it queued and this dispatcher accepted, now."""
+    def _room(self, urgency: int) -> bool:
+        """A free slot for a delivery of this urgency: alerts may take every slot, the rest half."""
+        if len(self._in_flight) + self._reserved >= self._concurrency:
+            return False
+        return urgency == 0 or self._others < self._concurrency // 2
+
+    def adopt(self, deliveries: list[Delivery], incidents: Mapping[int, Incident]) -> None:
+        """The transaction committed: send what it queued and this dispatcher accepted, now.
+
+        `incidents` are as that transaction left them: rendered without reading them back.
+        """
         urgent = [d for d in deliveries if d.kind in escalation.ALERT_KINDS]
         for delivery in urgent + [d for d in deliveries if d.kind not in escalation.ALERT_KINDS]:
             self._reserved -= 1
-            self._start(delivery, urgent=[])
+            self._start(delivery, urgent=[], incident=incidents.get(delivery.incident_id))
 
-    def queued(self) -> None:
-        """A transaction queued a delivery due now without a claim (no room): pump on the next wake."""
-        self._waiting = True
+    def queued(self, deliveries: list[Delivery]) -> None:
+        """A transaction queued deliveries without a claim (no room, or due later): pump on the next wake."""
+        self._waiting = min(self._waiting if self._waiting is not None else 2,
+                            *(d.kind.urgency for d in deliveries))
 
     def release(self, deliveries: list[Delivery]) -> None:
         """The transaction rolled back (or the row existed): give the room back."""
         for delivery in deliveries:
             self._reserved -= 1
+            self._others -= delivery.kind.urgency > 0
             self._busy.discard(lane(delivery))
 
     async def recover(self) -> int:
@@ -150,35 +171,38 @@ class Dispatcher:
         fell due, other replicas' expired leases, rows queued by another process).
         """
         async with self._pumping:
-            free = self._concurrency - len(self._in_flight)
-            if free <= 0 or not (look or self._waiting):
+            free = self._concurrency - len(self._in_flight) - self._reserved
+            if free <= 0 or not (look or self._waiting is not None):
                 return 0
-            self._waiting = False
+            self._waiting = None
             now = self._clock.now()
             self._paused = {t: until for t, until in self._paused.items() if until > now}
             async with self._store.read() as tx:  # nothing due: no write lock taken
-                self._backlog = await tx.outbox.any_due(now)
-            if not self._backlog:
+                self._backlog = await tx.outbox.due_urgency(now)
+            # Due rows were found: more may wait behind the free slots or a busy lane, so look
+            # again when a send ends (`_done`); a look that finds nothing stops that.
+            if self._backlog is None:
                 return 0
             async with self._store.transaction() as tx:
                 due = await tx.outbox.claim_due(now, free, claimer=self.instance, lease=self._lease,
-                                                skip=set(self._paused), lane=lane, busy=self._busy)
-            self._left_behind = bool(due)  # more may wait behind a full target: look again after a send
+                                                skip=set(self._paused), lane=lane, busy=self._busy,
+                                                others=self._concurrency // 2 - self._others)
             urgent: list[asyncio.Task] = []  # alerts of this batch go out before its other messages
             for delivery in due:
                 if delivery.status is DeliveryStatus.FAILED:  # a malformed row: already marked failed
                     await self._broken(delivery)
                     continue
                 self._busy.add(lane(delivery))
+                self._others += delivery.kind.urgency > 0
                 task = self._start(delivery, urgent=urgent)
                 if delivery.kind in escalation.ALERT_KINDS:
                     urgent.append(task)
             return len(due)
 
-    def _start(self, delivery: Delivery, *, urgent: list[asyncio.Task]) -> asyncio.Task:
+    def _start(self, delivery: Delivery, *, urgent: list[asyncio.Task], incident: Incident | None = None) -> asyncio.Task:
         """Send in a task of its own (after the batch's alerts for the other kinds)."""
         if delivery.kind in escalation.ALERT_KINDS or not urgent:
-            task = asyncio.create_task(self._send(delivery))
+            task = asyncio.create_task(self._send(delivery, incident))
         else:
             task = asyncio.create_task(self._send_after(list(urgent), delivery))
         self._in_flight[delivery.id] = task
@@ -198,8 +222,10 @@ class Dispatcher:
 
     def _done(self, delivery: Delivery) -> None:
         self._in_flight.pop(delivery.id, None)
+        self._others -= delivery.kind.urgency > 0
         self._busy.discard(lane(delivery))
-        self._waiting = self._waiting or self._left_behind
+        if self._backlog is not None:  # a slot or a lane freed: look again
+            self._waiting = self._backlog if self._waiting is None else min(self._waiting, self._backlog)
         self.wake()
 
     # -- one delivery ------------------------------------------------------------------------
@@ -208,11 +234,12 @@ class Dispatcher:
             await asyncio.wait(first)
         await self._send(delivery)
 
-    async def _send(self, delivery: Delivery) -> None:
+    async def _send(self, delivery: Delivery, incident: Incident | None = None) -> None:
         notifier = self._notifiers.get(delivery.target.platform)
         attempted = False
         try:
-            incident = await self._incident(delivery.incident_id)
+            if incident is None:  # not handed over by the transaction that queued it: as it is now
+                incident = await self._incident(delivery.incident_id)
             if notifier is None:
                 raise DeliveryError(f"{delivery.target.platform.value} is not configured", permanent=True)
             ref = await self._already_sent(notifier, delivery) if delivery.in_doubt else None

@@ -182,6 +182,15 @@ class DeliveryKind(str, Enum):
     CARD_UPDATE = "card_update"  # replace a posted card (e.g. every copy of a recorded reminder)
     REPORT = "report"  # the monthly summary and chart to an HR target (payload: month, unit)
 
+    @property
+    def urgency(self) -> int:
+        """The outbox's order: 0 an incident's alerts (first post, reminder, escalation), 1 their
+        updates, 2 everything else (confirmations, follow-ups, relays, reports)."""
+        return _URGENCY.get(self, 2)
+
+
+_URGENCY = {DeliveryKind.ALERT: 0, DeliveryKind.REMINDER: 0, DeliveryKind.ESCALATION: 0, DeliveryKind.ALERT_UPDATE: 1}
+
 
 @dataclass(frozen=True)
 class CardBody:

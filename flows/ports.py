@@ -6,7 +6,7 @@ payload.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -118,13 +118,15 @@ class Outbox(Protocol):
 
     async def claim_due(self, now: datetime, limit: int, *, claimer: str = "", lease: timedelta = ...,
                         skip: Collection[tuple[str, str]] = (), lane: Callable[[Delivery], Hashable] | None = None,
-                        busy: Collection[Hashable] = ()) -> list[Delivery]:
+                        busy: Collection[Hashable] = (), others: int | None = None) -> list[Delivery]:
         """Lease due deliveries to `claimer`, alerts first, one per lane (default: per target),
-        none in a `busy` lane or to a target in `skip`."""
+        none in a `busy` lane or to a target in `skip`, at most `others` that are not alerts,
+        reminders or escalations."""
         ...
 
-    async def any_due(self, now: datetime) -> bool:
-        """Whether a delivery is due and unclaimed (read only)."""
+    async def due_urgency(self, now: datetime) -> int | None:
+        """The most urgent due, unclaimed delivery's class (read only): 0 an alert, reminder or
+        escalation, 1 an alert's update, 2 anything else; None when nothing is due."""
         ...
 
     async def release_claims(self, claimer: str, now: datetime) -> int:
@@ -324,10 +326,12 @@ class Births(Protocol):
 
     def accept(self, delivery: Delivery) -> bool: ...
 
-    def adopt(self, deliveries: list[Delivery]) -> None: ...
+    def adopt(self, deliveries: list[Delivery], incidents: Mapping[int, Incident]) -> None:
+        """Send them now; `incidents`: those the transaction wrote or read (and did not change since)."""
+        ...
 
-    def queued(self) -> None:
-        """A delivery due now was queued without a claim (no room): look for it soon."""
+    def queued(self, deliveries: list[Delivery]) -> None:
+        """The transaction queued these without a claim (no room, or due later): look for them soon."""
         ...
 
     def release(self, deliveries: list[Delivery]) -> None: ...

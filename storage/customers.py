@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import select
@@ -17,9 +18,10 @@ DIGEST_PURPOSE = "customer-identifier:"  # keeps these HMACs apart from every ot
 
 
 class SqlCustomers:
-    def __init__(self, session: AsyncSession, sealer: Sealer):
+    def __init__(self, session: AsyncSession, sealer: Sealer, *, linked: Callable[[int], object] = lambda _: None):
         self._session = session
         self._sealer = sealer
+        self._linked = linked  # told which incident's customer changed (what its alert shows)
 
     def _digest(self, normalized: str) -> str:
         return self._sealer.digest(DIGEST_PURPOSE + normalized)
@@ -40,6 +42,7 @@ class SqlCustomers:
         self._session.add(CustomerLinkRow(
             incident_id=incident_id, digest=self._digest(normalized), identifier_enc=self._sealer.seal(identifier),
             created_at=at, matched=json.dumps(_match_to_dict(match), ensure_ascii=False)))
+        self._linked(incident_id)
         await self._session.flush()
 
     async def of_incident(self, incident_id: int) -> CustomerMatch | None:

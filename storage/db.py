@@ -6,9 +6,10 @@ How the hot path talks to the database (issue 8):
   loop (the ORM session is made only when a repository uses the ORM; the hot statements run on
   the driver, storage/driver.py). SQLite is a library, not a server: a statement on a
   page-cached WAL database takes tens of microseconds, far less than handing it to aiosqlite's
-  thread and back (which cost a third of the CPU per incident). The only calls that may wait on
-  the disk or on another process — COMMIT (WAL fsync, checkpoints) and BEGIN IMMEDIATE when
-  another process writes — go to a worker thread: one hand-off per transaction.
+  thread and back (which cost a third of the CPU per incident). BEGIN IMMEDIATE waits in a
+  worker thread when another process holds the write lock; COMMIT (a WAL append and an fsync)
+  runs inline while commits are fast and goes to a worker thread after a slow one (a
+  checkpoint, a slow disk) until they are fast again.
 Write units may carry the dispatcher (`births`, flows.ports.Births): outbox rows due at once are
 claimed in the transaction that queues them and handed to it when the commit is done.
 Reads that need no write lock use `Database.read()`: a deferred SQLite transaction on its own
@@ -20,6 +21,7 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -38,6 +40,7 @@ from storage.repositories import SqlTransaction
 
 DEFAULT_URL = "sqlite:///kasuhara.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SLOW_COMMIT_S = 0.005  # a commit slower than this (checkpoint, slow disk): the next ones go off the loop
 
 
 def async_url(url: str) -> str:
@@ -185,6 +188,11 @@ class Database:
         # SQLite has one writer at a time and its busy handler sleeps in 1–100 ms steps;
         # queueing our own writers on a lock instead keeps an alert's path in milliseconds.
         self._write_lock = asyncio.Lock() if self.sqlite else None
+        # COMMIT (a WAL append and one fsync: a fraction of a millisecond on an SSD) runs on the
+        # event loop: handing it to a thread would hold the write lock for a whole turn of a busy
+        # loop, and under load every report queues behind that. After a slow commit the next
+        # ones go to a worker thread until one is fast again.
+        self._commit_off_loop = False
         # Set by the runtime to its dispatcher: outbox rows due at once are claimed at birth
         # and handed over when their transaction commits (flows.ports.Births).
         self.births: Births | None = None
@@ -219,10 +227,12 @@ class Database:
         finally:
             _IN_TRANSACTION.reset(token)  # the sends handed over below run outside this unit
             if births is not None and tx is not None:
-                if tx.outbox.born:  # deliveries claimed at birth: sent now, or their room given back
-                    (births.adopt if committed else births.release)(tx.outbox.born)
+                if tx.outbox.born and committed:  # deliveries claimed at birth: sent now
+                    births.adopt(tx.outbox.born, tx.incidents.known)
+                elif tx.outbox.born:  # rolled back: their room given back
+                    births.release(tx.outbox.born)
                 if committed and tx.outbox.unclaimed:
-                    births.queued()
+                    births.queued(tx.outbox.unclaimed)
 
     @asynccontextmanager
     async def _dialect_unit(self, *, write: bool, births: Births | None) -> AsyncIterator[SqlTransaction]:
@@ -258,10 +268,15 @@ class Database:
             if not write:
                 return
             session.flush_pending()
-            # The one hand-off: COMMIT may fsync the WAL or checkpoint. Shielded, so a
-            # cancelled request never leaves a half-finished commit behind a rollback.
-            committing = asyncio.get_running_loop().run_in_executor(None, transaction.commit)
-            await asyncio.shield(committing)
+            if self._commit_off_loop:
+                # COMMIT was slow last time (a checkpoint, a slow disk): wait for it in a worker
+                # thread. Shielded, so a cancelled request never leaves a half-finished commit
+                # behind a rollback.
+                committing = asyncio.get_running_loop().run_in_executor(None, _timed, transaction.commit)
+                took = await asyncio.shield(committing)
+            else:
+                took = _timed(transaction.commit)
+            self._commit_off_loop = took > SLOW_COMMIT_S
         except BaseException:
             if committing is None:
                 connection.rollback()
@@ -292,6 +307,12 @@ class Database:
             self._reader.dispose()
         else:
             await self.engine.dispose()
+
+
+def _timed(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
 
 
 def _busy(error: Exception) -> bool:

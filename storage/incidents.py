@@ -33,6 +33,9 @@ class SqlIncidents:
         self._session = session
         self._sealer = sealer
         self._sql = Driver(session)
+        # The unit's latest view of each incident it added or read, unchanged since: handed with
+        # the deliveries claimed at birth, so the send renders it without reading it back.
+        self.known: dict[int, Incident] = {}
 
     async def add(self, draft: IncidentDraft, snapshot: EscalationSnapshot, now: datetime) -> Incident:
         """Insert the report (one INSERT … RETURNING id, one UPDATE for the case number)."""
@@ -51,7 +54,7 @@ class SqlIncidents:
         incident_id = await self._sql.value(_INSERT, **values)
         case_no = f"K-{now.year}-{incident_id:05d}"
         await self._sql.run("UPDATE incidents SET case_no = :case_no WHERE id = :id", case_no=case_no, id=incident_id)
-        return Incident(
+        incident = self.known[incident_id] = Incident(
             id=incident_id, case_no=case_no, unit_id=draft.unit_id, reporter=draft.reporter,
             occurred_at=draft.occurred_at, contact_channel=draft.contact_channel, description=draft.description,
             behaviours=tuple(draft.behaviours), danger=draft.danger, level=draft.level,
@@ -62,6 +65,7 @@ class SqlIncidents:
             feelings_support=draft.feelings_support, is_sos=draft.is_sos, sos_of=draft.sos_of,
             status=IncidentStatus.OPEN, created_at=now, acknowledged_at=None, acknowledged_by="", snapshot=snapshot,
         )
+        return incident
 
     async def get(self, incident_id: int) -> Incident | None:
         found = await self._sql.row(_SELECT_ONE, id=incident_id)
@@ -69,9 +73,11 @@ class SqlIncidents:
             return None
         incident = self._to_model(_row(found))
         incident.customer = await SqlCustomers(self._session, self._sealer).of_incident(incident_id)
+        self.known[incident_id] = incident
         return incident
 
     async def acknowledge(self, incident_id: int, actor: str, at: datetime, actor_id: str = "") -> bool:
+        self.known.pop(incident_id, None)
         result = await self._session.execute(
             update(IncidentRow)
             .where(IncidentRow.id == incident_id, IncidentRow.status == IncidentStatus.OPEN.value)
@@ -81,6 +87,7 @@ class SqlIncidents:
         return result.rowcount == 1
 
     async def close(self, incident_id: int) -> bool:
+        self.known.pop(incident_id, None)
         result = await self._session.execute(
             update(IncidentRow)
             .where(IncidentRow.id == incident_id, IncidentRow.status != IncidentStatus.CLOSED.value)
@@ -89,12 +96,14 @@ class SqlIncidents:
 
     async def set_level(self, incident_id: int, level: RiskLevel, snapshot: EscalationSnapshot, *, reason: str,
                         by: str, at: datetime) -> None:
+        self.known.pop(incident_id, None)
         await self._session.execute(update(IncidentRow).where(IncidentRow.id == incident_id).values(
             level=int(level), snapshot=json.dumps(snapshot_to_dict(snapshot)), level_reason=reason,
             level_changed_by=by, level_changed_at=at))
 
     async def complete(self, incident_id: int, changes: dict) -> None:
         """Fill in optional fields given later (lists as JSON, the sensitive one sealed)."""
+        self.known.pop(incident_id, None)
         row = await self._session.get(IncidentRow, incident_id)
         for name, value in changes.items():
             if name == "feelings_support":

@@ -18,7 +18,7 @@ from storage.tables import DeliveryRow, TimerRow
 # A claim is a short lease: if its process dies, another replica takes the row over after
 # this; the process itself, restarted, takes its own claims back at once (release_claims).
 CLAIM_LEASE = timedelta(seconds=10)
-URGENT_KINDS = tuple(k.value for k in (DeliveryKind.ALERT, DeliveryKind.ESCALATION, DeliveryKind.REMINDER))
+URGENT_KINDS = tuple(k.value for k in DeliveryKind if k.urgency == 0)
 
 
 class SqlOutbox:
@@ -27,7 +27,7 @@ class SqlOutbox:
         self._sql = Driver(session)
         self._births = births
         self.born: list[Delivery] = []  # claimed at birth: handed to the dispatcher after the commit
-        self.unclaimed = False  # a delivery was queued for the dispatcher's pump to claim
+        self.unclaimed: list[Delivery] = []  # queued for the dispatcher's pump to claim
 
     async def add(self, delivery: Delivery) -> Delivery | None:
         """Queue a delivery with one INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id."""
@@ -54,15 +54,15 @@ class SqlOutbox:
         if born:
             self.born.append(delivery)
         else:
-            self.unclaimed = True
+            self.unclaimed.append(delivery)
         return delivery
 
     async def claim_due(self, now: datetime, limit: int, *, claimer: str = "", lease: timedelta = CLAIM_LEASE,
                         skip: Collection[tuple[str, str]] = (), lane: Callable[[Delivery], Hashable] | None = None,
-                        busy: Collection[Hashable] = ()) -> list[Delivery]:
+                        busy: Collection[Hashable] = (), others: int | None = None) -> list[Delivery]:
         """Lease up to `limit` due deliveries to `claimer`: alerts first, oldest first, at most one
         per lane (`lane(delivery)`, by default its target) and none in a `busy` lane, none to a
-        target in `skip`.
+        target in `skip`, and at most `others` that are not alerts, reminders or escalations.
 
         PostgreSQL locks the candidates with FOR UPDATE SKIP LOCKED, so replicas claiming at
         the same moment never get the same row. A row that was still leased (its claimer died
@@ -85,6 +85,10 @@ class SqlOutbox:
                 continue
             if lane(delivery) in taken:
                 continue  # one at a time per lane: a conversation gets its messages in order
+            if row["kind"] not in URGENT_KINDS:
+                if others is not None and others <= 0:
+                    continue
+                others = None if others is None else others - 1
             delivery.in_doubt = bool(row["in_doubt"] or row["claimed_by"])
             taken.add(lane(delivery))
             chosen.append(delivery)
@@ -102,10 +106,11 @@ class SqlOutbox:
                                    incident_id=row["incident_id"], status=DeliveryStatus.FAILED, error=error))
         return chosen + failed
 
-    async def any_due(self, now: datetime) -> bool:
-        """Whether a delivery is waiting to be claimed (a read: no write lock when nothing is)."""
-        return await self._sql.value("SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now "
-                                     "LIMIT 1", now=now) is not None
+    async def due_urgency(self, now: datetime) -> int | None:
+        """How urgent the most urgent delivery waiting to be claimed is (a read: no write lock when
+        nothing is): 0 an alert, reminder or escalation, 1 an alert's update, 2 anything else;
+        None when nothing is due."""
+        return await self._sql.value(_DUE_URGENCY, now=now)
 
     async def release_claims(self, claimer: str, now: datetime) -> int:
         """Make what `claimer` had leased due at once (its process restarted); they stay in doubt."""
@@ -155,10 +160,12 @@ _INSERT = ("INSERT INTO outbox (kind, platform, address, incident_id, role, tier
            ":consultation_id, :due, :now, 'pending', 0, '', '', FALSE, :claimer) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
 _COLUMNS = ("id", "kind", "platform", "address", "incident_id", "role", "tier", "payload", "status", "attempts",
             "next_attempt_at", "message_ref", "error", "dedupe_key", "created_at", "claimed_by", "in_doubt")
-_URGENT = ", ".join(f"'{k}'" for k in URGENT_KINDS)
+_URGENCY = ("CASE kind " + " ".join(f"WHEN '{k.value}' THEN {k.urgency}" for k in DeliveryKind if k.urgency < 2)
+            + " ELSE 2 END")  # DeliveryKind.urgency
 _CLAIM = (f"SELECT {', '.join(_COLUMNS)} FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now "
-          f"ORDER BY CASE WHEN kind IN ({_URGENT}) THEN 0 WHEN kind = '{DeliveryKind.ALERT_UPDATE.value}' THEN 1 "
-          "ELSE 2 END, id LIMIT :limit")
+          f"ORDER BY {_URGENCY}, id LIMIT :limit")
+_DUE_URGENCY = (f"SELECT {_URGENCY} AS urgency FROM outbox WHERE status = 'pending' AND next_attempt_at <= :now "
+                "ORDER BY urgency LIMIT 1")
 
 
 def _target_of(delivery: Delivery) -> tuple[str, str]:

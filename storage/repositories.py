@@ -29,6 +29,6 @@ class SqlTransaction:
         self.consultations = self.consultation_links = SqlConsultations(session, sealer)
         self.links = SqlReportLinks(session, sealer)
         self.receipts = SqlReceipts(session, sealer)
-        self.customers = SqlCustomers(session, sealer)
+        self.customers = SqlCustomers(session, sealer, linked=lambda incident_id: self.incidents.known.pop(incident_id, None))
         self.reports = SqlReports(session, sealer)
         self.secrets = sealer

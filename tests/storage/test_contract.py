@@ -17,6 +17,7 @@ from flows.model import (
     IncidentDraft, IncidentStatus, PlannedTarget, Platform, RiskLevel, Role, Target, Timer, TimerKind,
 )
 from flows.payloads import open_body, plain, sealed
+from flows.reports.customers import CustomerMatch
 from storage import migrate
 from storage.db import Database, sync_url
 from tests.keys import sealer_for
@@ -65,6 +66,23 @@ async def test_incident_round_trip_keeps_the_snapshot_and_seals_sensitive_text(d
     assert loaded.snapshot == SNAPSHOT and loaded.feelings_support == "眠れない"
     assert loaded.occurred_at == NOW and loaded.reporter == Actor(Platform.SLACK, "U1", "山田")
     assert "眠れない" not in raw and raw
+
+
+async def test_a_unit_knows_the_incidents_it_wrote_or_read_until_it_changes_them(db):
+    """What a send claimed at birth renders without reading back (flows.ports.Births.adopt)."""
+    async with db.transaction() as tx:
+        added = await tx.incidents.add(draft(), SNAPSHOT, NOW)
+        assert tx.incidents.known == {added.id: added}
+        await tx.customers.link(added.id, "09012345678", "090-1234-5678", CustomerMatch(), NOW)
+        assert tx.incidents.known == {}  # its alert now shows a customer: read it again
+        loaded = await tx.incidents.get(added.id)
+        assert tx.incidents.known == {added.id: loaded} and loaded.customer == CustomerMatch()
+        for change in (lambda: tx.incidents.acknowledge(added.id, "m", NOW), lambda: tx.incidents.close(added.id),
+                       lambda: tx.incidents.complete(added.id, {"place": "売場"}),
+                       lambda: tx.incidents.set_level(added.id, RiskLevel.L3, SNAPSHOT, reason="r", by="m", at=NOW)):
+            await tx.incidents.get(added.id)
+            await change()
+            assert tx.incidents.known == {}
 
 
 async def test_acknowledge_is_conditional_even_under_concurrency(db):
