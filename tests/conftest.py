@@ -24,3 +24,11 @@ def pytest_configure(config) -> None:
         return
     if usable:
         tempfile.tempdir = RAM_DISK
+
+
+def pytest_collection_finish(session) -> None:
+    """Start the throwaway PostgreSQL early, in the background, when a collected test needs it."""
+    if any("postgres_url" in getattr(item, "fixturenames", ()) for item in session.items):
+        from tests.storage.conftest import start_postgres_in_background
+
+        start_postgres_in_background()

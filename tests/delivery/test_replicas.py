@@ -130,13 +130,14 @@ async def test_a_second_server_on_one_sqlite_file_refuses_to_start_while_the_cli
     try:
         await first.start()
         second.spawn()
-        assert second.process.wait(60) == 2
-        refused = second.log.read_text()
-        assert "another `kasuhara serve`" in refused and "PostgreSQL" in refused
-        # The CLI beside the running server, in this process (the lock is the server process's).
+        # The CLI beside the running server, in this process (the lock is the server process's),
+        # while the second server starts and is refused.
         listed = await asyncio.to_thread(run, ["incidents", "list"], tmp_path,
                                          **{k: v for k, v in first.env.items() if k.startswith(OURS)})
         assert listed.returncode == 0, listed.stderr
+        assert await asyncio.to_thread(second.process.wait, 60) == 2
+        refused = second.log.read_text()
+        assert "another `kasuhara serve`" in refused and "PostgreSQL" in refused
         assert first.process.poll() is None
     finally:
         first.stop()

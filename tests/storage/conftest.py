@@ -5,12 +5,14 @@ machine's initdb/pg_ctl on 127.0.0.1 (CI installs them), else those tests are sk
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -30,31 +32,71 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 THROWAWAY = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
+class _Cluster:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (initdb + pg_ctl), stopped at the latest on exit."""
+
+    def __init__(self, initdb: str, pg_ctl: str):
+        # Not under pytest's tmp dir: its parents are private to root, and postgres must not run as root.
+        self.base = Path(tempfile.mkdtemp(prefix="kasuhara-pg-"))
+        self.data = self.base / "data"
+        self.pg_ctl = pg_ctl
+        self._stopped = False
+        atexit.register(self.stop)
+        if os.geteuid() == 0:
+            shutil.chown(self.base, "postgres")
+        port = _free_port()
+        subprocess.run(_as_postgres([initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                                     "--no-sync"]), check=True, capture_output=True)
+        subprocess.run(_as_postgres([pg_ctl, "-D", str(self.data), "-o",
+                                     f"-p {port} -k {self.base} -h 127.0.0.1 {THROWAWAY}", "-w",
+                                     "-l", str(self.base / "log"), "start"]), check=True, capture_output=True)
+        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-c", "CREATE DATABASE kasuhara"],
+                       check=True, capture_output=True)
+        self.url = f"postgresql://postgres@127.0.0.1:{port}/kasuhara"
+
+    def stop(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            subprocess.run(_as_postgres([self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"]),
+                           capture_output=True)
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+_starting: Future | None = None
+
+
+def _tools() -> tuple[str, str] | None:
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    return (initdb, pg_ctl) if initdb and pg_ctl else None
+
+
+def start_postgres_in_background() -> None:
+    """Start the throwaway cluster in a worker thread while other tests run (it takes 1-2 s).
+
+    tests/conftest.py calls this once the collected tests are known to need PostgreSQL; the
+    `postgres_url` fixture then waits for it (and starts it itself when nobody did).
+    """
+    global _starting
+    tools = _tools()
+    if _starting is None and tools and not os.environ.get("KASUHARA_TEST_POSTGRES_URL"):
+        pool = ThreadPoolExecutor(1, thread_name_prefix="postgres")
+        _starting = pool.submit(_Cluster, *tools)
+        pool.shutdown(wait=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     if os.environ.get("KASUHARA_TEST_POSTGRES_URL"):
         yield os.environ["KASUHARA_TEST_POSTGRES_URL"]
         return
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not initdb or not pg_ctl:
+    if not _tools():
         pytest.skip("no PostgreSQL server here (set KASUHARA_TEST_POSTGRES_URL or install postgresql)")
-    # Not under pytest's tmp dir: its parents are private to root, and postgres must not run as root.
-    base = Path(tempfile.mkdtemp(prefix="kasuhara-pg-"))
-    data = base / "data"
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-    port = _free_port()
-    subprocess.run(_as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                   check=True, capture_output=True)
-    subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-o", f"-p {port} -k {base} -h 127.0.0.1 {THROWAWAY}", "-w",
-                                 "-l", str(base / "log"), "start"]), check=True, capture_output=True)
+    start_postgres_in_background()
+    cluster = _starting.result()
     try:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-c", "CREATE DATABASE kasuhara"],
-                       check=True, capture_output=True)
-        yield f"postgresql://postgres@127.0.0.1:{port}/kasuhara"
+        yield cluster.url
     finally:
-        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+        cluster.stop()
 
 
 def _reset_postgres(url: str) -> None:
@@ -131,7 +173,10 @@ def migrated_url(request, tmp_path: Path):
     name = f"kasuhara_{uuid.uuid4().hex[:10]}"
     admin = _admin(postgres_url)
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        # A file copy of the small template beats PostgreSQL 15's default (WAL_LOG): ~20 ms
+        # against ~35-50 ms per clone here, and its DROP is faster too (fsync is off).
+        strategy = " STRATEGY FILE_COPY" if connection.dialect.server_version_info >= (15,) else ""
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}'))
 
     def drop() -> None:
         with admin.connect() as connection:
