@@ -26,9 +26,17 @@ def pytest_configure(config) -> None:
         tempfile.tempdir = RAM_DISK
 
 
+def _needs_postgres(item) -> bool:
+    """Asks for the throwaway server: directly, or as the postgresql case of the storage backends."""
+    callspec = getattr(item, "callspec", None)
+    backends = callspec.params if callspec is not None else {}
+    return "postgres_url" in getattr(item, "fixturenames", ()) or \
+        "postgresql" in (backends.get("database_url"), backends.get("migrated_url"))
+
+
 def pytest_collection_finish(session) -> None:
     """Start the throwaway PostgreSQL early, in the background, when a collected test needs it."""
-    if any("postgres_url" in getattr(item, "fixturenames", ()) for item in session.items):
+    if any(_needs_postgres(item) for item in session.items):
         from tests.storage.conftest import start_postgres_in_background
 
         start_postgres_in_background()
