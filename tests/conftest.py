@@ -35,8 +35,12 @@ def _needs_postgres(item) -> bool:
 
 
 def pytest_collection_finish(session) -> None:
-    """Start the throwaway PostgreSQL early, in the background, when a collected test needs it."""
+    """Start the throwaway PostgreSQL and the browser early, in the background, when collected tests need them."""
     if any(_needs_postgres(item) for item in session.items):
         from tests.storage.conftest import start_postgres_in_background
 
         start_postgres_in_background()
+    if any("browser_session" in getattr(item, "fixturenames", ()) for item in session.items):
+        from tests.adapters.web.browser import start_in_background
+
+        start_in_background()

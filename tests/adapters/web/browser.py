@@ -8,10 +8,12 @@ download anything (SE_OFFLINE).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,37 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--lang=ja")
 SCREENSHOTS = Path(os.environ.get("KASUHARA_SCREENSHOTS", Path(tempfile.gettempdir()) / "kasuhara-screenshots"))
+
+
+_starting: Future | None = None
+
+
+def start_in_background() -> None:
+    """Start the session's Chromium in a worker thread while other tests run (it takes seconds).
+
+    tests/conftest.py calls this once the collected tests are known to use the browser;
+    `session_browser` then takes it (or starts one itself). A browser nobody took is quit at exit.
+    """
+    global _starting
+    if _starting is None and Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists():
+        pool = ThreadPoolExecutor(1, thread_name_prefix="chromium")
+        _starting = pool.submit(Browser)
+        pool.shutdown(wait=False)
+        atexit.register(_quit_unused)
+
+
+def session_browser() -> "Browser":
+    """The session's browser: the one started in the background, else a new one."""
+    global _starting
+    starting, _starting = _starting, None
+    return starting.result() if starting is not None else Browser()
+
+
+def _quit_unused() -> None:
+    if _starting is not None and _starting.done() and _starting.exception() is None:
+        browser = _starting.result()
+        browser.driver.quit()
+        shutil.rmtree(browser._profile, ignore_errors=True)
 
 
 def require_chromium() -> None:

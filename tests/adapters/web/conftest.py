@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.adapters.web.browser import Browser, require_chromium
+from tests.adapters.web.browser import require_chromium, session_browser
 from tests.adapters.slack.slack_standin import SlackStandIn
 from tests.adapters.web.web_world import open_web_world
 
@@ -25,11 +25,11 @@ async def world(tmp_path, standin):
 
 @pytest.fixture(scope="session")
 def browser_session():
-    """One headless Chromium for the whole session (starting one takes seconds)."""
+    """One headless Chromium for the whole session (starting one takes seconds; see start_in_background)."""
     require_chromium()
     import asyncio
 
-    browser = asyncio.run(Browser.open())
+    browser = session_browser()
     yield browser
     asyncio.run(browser.close())
 
