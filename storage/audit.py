@@ -96,26 +96,48 @@ class SqlAudit:
     def __init__(self, session: AsyncSession, sealer):
         self._session = session
         self._sealer = sealer
+        self._pending: list[AuditEvent] = []  # written when the unit of work ends (write_pending)
 
     async def add(self, event: AuditEvent) -> None:
-        """Append one entry linked to the tip (two statements on the driver, storage/driver.py)."""
+        """Append an entry to the chain, in the unit of work's transaction (see write_pending)."""
+        self._pending.append(event)
+
+    async def write_pending(self) -> None:
+        """Link the unit's entries to the tip and insert them in one statement, just before the
+        commit (storage.db calls this; reads of the log call it first).
+
+        On PostgreSQL the tip is serialised with a transaction-scoped advisory lock, so it is held
+        only from here to the commit, not through the whole report; on SQLite the unit of work
+        holds the write lock anyway.
+        """
+        if not self._pending:
+            return
+        events, self._pending = self._pending, []
         sql = Driver(self._session)
-        if not sql.sqlite:  # serialise the chain's tip (SQLite: the unit of work holds the write lock)
+        if not sql.sqlite:
             await sql.run("SELECT pg_advisory_xact_lock(8712001)")
         prev = await sql.value("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1") or ""
-        link = self._sealer.audit_mac(link_text(prev, event))
+        rows, params = [], {}
+        for n, event in enumerate(events):
+            link = self._sealer.audit_mac(link_text(prev, event))
+            rows.append(f"(:at{n}, :action{n}, :actor{n}, :actor_name{n}, :detail{n}, :incident_id{n}, :prev{n}, "
+                        f":hash{n}, :keyed)")
+            params.update({f"at{n}": event.at, f"action{n}": event.action, f"actor{n}": event.actor,
+                           f"actor_name{n}": event.actor_name, f"detail{n}": event.detail,
+                           f"incident_id{n}": event.incident_id, f"prev{n}": prev, f"hash{n}": link})
+            prev = link
         await sql.run("INSERT INTO audit_events (at, action, actor, actor_name, detail, incident_id, prev_hash, hash, "
-                      "keyed) VALUES (:at, :action, :actor, :actor_name, :detail, :incident_id, :prev, :hash, :keyed)",
-                      at=event.at, action=event.action, actor=event.actor, actor_name=event.actor_name,
-                      detail=event.detail, incident_id=event.incident_id, prev=prev, hash=link, keyed=True)
+                      "keyed) VALUES " + ", ".join(rows), keyed=True, **params)
 
     async def for_incident(self, incident_id: int) -> list[AuditEvent]:
+        await self.write_pending()
         rows = (await self._session.exec(
             select(AuditRow).where(AuditRow.incident_id == incident_id).order_by(AuditRow.id))).all()
         return [_event(r) for r in rows]
 
     async def check(self) -> ChainReport:
         """Walk the whole chain with the current key."""
+        await self.write_pending()
         rows = (await self._session.exec(select(AuditRow).order_by(AuditRow.id))).all()
         return check_rows(rows, self._sealer.audit_mac)
 

@@ -71,7 +71,7 @@ def make_engine(url: str) -> AsyncEngine:
     # values (user ids, message text) next to the statement.
     engine = create_async_engine(async_url(url), pool_pre_ping=not is_sqlite(url), hide_parameters=True)
     if is_sqlite(url):
-        _sqlite_setup(engine.sync_engine, immediate=True)
+        _sqlite_setup(engine.sync_engine, immediate=True, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
     return engine
 
 
@@ -79,17 +79,20 @@ def make_sqlite_engine(url: str, *, immediate: bool) -> Engine:
     """A synchronous SQLite engine; `immediate` takes the write lock at BEGIN (writers queue)."""
     engine = create_engine(sync_url(url), hide_parameters=True, poolclass=QueuePool, pool_size=4 if immediate else 8,
                            max_overflow=8, connect_args={"check_same_thread": False})
-    _sqlite_setup(engine, immediate=immediate)
+    # The writer's BEGIN IMMEDIATE runs on the event loop: it must fail at once when another
+    # process (a CLI command) holds the write lock and wait in a worker thread instead
+    # (Database._sqlite_unit): SQLite's busy handler would sleep on the loop.
+    _sqlite_setup(engine, immediate=immediate, busy_timeout_ms=0 if immediate else SQLITE_BUSY_TIMEOUT_MS)
     return engine
 
 
-def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
+def _sqlite_setup(engine: Engine, *, immediate: bool, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -241,7 +244,10 @@ class Database:
                 async with session.begin():
                     if not write:
                         await session.connection(execution_options={"postgresql_readonly": True})
-                    yield SqlTransaction(session, self.sealer, births)
+                    tx = SqlTransaction(session, self.sealer, births)
+                    yield tx
+                    if write:
+                        await tx.audit.write_pending()
         elif write:
             async with self._write_lock:
                 async with self._sqlite_unit(self._writer, write=True, births=births) as tx:
@@ -263,10 +269,12 @@ class Database:
                 if not _busy(error):
                     raise
                 connection.rollback()
-                transaction = await asyncio.to_thread(connection.begin)
-            yield SqlTransaction(session, self.sealer, births)
+                transaction = await asyncio.to_thread(_begin_waiting, connection)
+            tx = SqlTransaction(session, self.sealer, births)
+            yield tx
             if not write:
                 return
+            await tx.audit.write_pending()
             session.flush_pending()
             if self._commit_off_loop:
                 # COMMIT was slow last time (a checkpoint, a slow disk): wait for it in a worker
@@ -307,6 +315,16 @@ class Database:
             self._reader.dispose()
         else:
             await self.engine.dispose()
+
+
+def _begin_waiting(connection: Connection):
+    """BEGIN IMMEDIATE in a worker thread, letting SQLite's busy handler wait for the lock."""
+    dbapi = connection.connection.dbapi_connection
+    dbapi.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    try:
+        return connection.begin()
+    finally:
+        dbapi.execute("PRAGMA busy_timeout=0")
 
 
 def _timed(call) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import aiohttp
 from aiohttp import web
@@ -43,8 +44,9 @@ class SlackAdapter:
     """What bot/ needs from Slack: a notifier, an HTTP route and a Socket Mode lifecycle."""
 
     def __init__(self, app: AsyncApp, client: AsyncWebClient, *, signing_secret: str, app_token: str | None,
-                 token_check: TokenCheck, notifier: SlackNotifier):
+                 token_check: TokenCheck, notifier: SlackNotifier, routes: SlackRoutes | None = None):
         self.app = app
+        self.routes = routes
         self.client = client
         self.notifier = notifier
         self.token_check = token_check
@@ -86,6 +88,7 @@ class SlackAdapter:
 
     async def handle(self, request: web.Request) -> web.Response:
         """Translate an aiohttp request for bolt; a body bolt cannot parse gets 400 (401 if unsigned)."""
+        arrived = time.monotonic()
         raw = await request.read()
         signed = self._verifier is not None and self._verifier.is_valid_request(raw, dict(request.headers))
         try:
@@ -98,6 +101,7 @@ class SlackAdapter:
             if problem:
                 log.warning("malformed Slack payload: %s", problem)
                 return web.Response(status=400)
+        bolt_request.context[ids.ARRIVED] = arrived  # listeners answer within Slack's 3 s from here
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start(self) -> None:
@@ -165,9 +169,10 @@ def build_slack(flows: Flows, *, bot_token: str, signing_secret: str, api_url: s
         process_before_response=False,
         logger=vendor_logger(),  # bolt logs request bodies at DEBUG: never let it
     )
-    SlackRoutes(flows).register(app)
+    routes = SlackRoutes(flows)
+    routes.register(app)
     return SlackAdapter(app, client, signing_secret=signing_secret, app_token=app_token, token_check=token_check,
-                        notifier=notifier)
+                        notifier=notifier, routes=routes)
 
 
 class SlackRoutes(ListenerGroup):

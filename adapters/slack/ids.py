@@ -19,6 +19,7 @@ FOLLOW_UP_CALLBACK = "kasuhara.follow_up_record"  # record a follow-up (context:
 CONSULT_REPLY_CALLBACK = "kasuhara.consult_reply"  # the desk answers a consultation (context: case code)
 CONSULT_REVEAL_CALLBACK = "kasuhara.consult_reveal"  # the employee gives their name (context: case code)
 LEVEL_CALLBACK = "kasuhara.incident_level"  # a manager re-classifies (context: the incident id)
+PENDING_CALLBACK = "kasuhara.report_pending"  # the modal when saving outlasts Slack's answer deadline
 DONE_CALLBACK = "kasuhara.done"  # a card shown in place of a submitted form (no submit button)
 
 # private_metadata of a modal opened from a message: {context, channel, ts} as JSON, so the
@@ -26,6 +27,8 @@ DONE_CALLBACK = "kasuhara.done"  # a card shown in place of a submitted form (no
 META_CONTEXT = "context"
 META_CHANNEL = "channel"
 META_TS = "ts"
+
+ARRIVED = "kasuhara_arrived"  # bolt context key: when the HTTP request arrived (time.monotonic())
 
 CARD_ACTIONS_BLOCK = "kasuhara.actions"
 INTRO_BLOCK = "kasuhara.intro"

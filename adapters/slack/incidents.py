@@ -7,7 +7,9 @@ opened with a trigger_id for 3 s, so every listener acks (or opens the modal) be
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,6 +23,8 @@ from flows.cards import ActionId
 
 log = logging.getLogger(__name__)
 
+ACK_BUDGET_S = 2.5  # answer a submission by then (Slack gives up 3 s after it was sent)
+
 
 class IncidentRoutes(ListenerGroup):
     """Bind `flows.incidents` to the report modal, alert buttons and the report button."""
@@ -28,6 +32,8 @@ class IncidentRoutes(ListenerGroup):
     def __init__(self, flows: Flows):
         super().__init__(flows)
         self._modal: tuple[object, dict] | None = None  # the plain report form and its modal, rendered once
+        self.ack_budget_s = ACK_BUDGET_S
+        self._late: set[asyncio.Task] = set()  # submissions still saving after their answer
 
     def register(self, app: AsyncApp) -> None:
         app.view_submission(ids.REPORT_CALLBACK)(self.submit_report)
@@ -48,13 +54,29 @@ class IncidentRoutes(ListenerGroup):
                 self._modal = (spec, view)
         return await respond.open_modal(client, trigger_id, view, in_view=in_view)
 
-    async def submit_report(self, ack, body):
-        """Store the report and show the confirmation, or show inline errors."""
+    async def submit_report(self, ack, body, client: AsyncWebClient, context):
+        """Store the report and show the confirmation, or show inline errors.
+
+        Slack drops a submission not answered within 3 s of its arrival: when saving takes
+        longer (an overloaded database, another process holding SQLite's write lock), the
+        modal says it was received and that the case number follows by DM; the saving goes
+        on and the outbox sends that confirmation. If it then fails, the reporter is told
+        by DM to report again.
+        """
         submission = parse.view_submission(body)
+        saving = asyncio.ensure_future(self._flows.incidents.submit_report(
+            submission.actor, submission.raw, locale=self.locale,
+            request_key=f"slack:view:{submission.view_id}", context=submission.context))
+        waited = time.monotonic() - context.get(ids.ARRIVED, time.monotonic())
+        done, _ = await asyncio.wait({saving}, timeout=max(self.ack_budget_s - waited, 0.0))
+        if not done:
+            await ack(response_action="update", view=views.pending_view(locale=self.locale))
+            late = asyncio.ensure_future(self._saved_late(client, submission, saving))
+            self._late.add(late)  # a strong reference until it ends
+            late.add_done_callback(self._late.discard)
+            return
         try:
-            outcome = await self._flows.incidents.submit_report(
-                submission.actor, submission.raw, locale=self.locale,
-                request_key=f"slack:view:{submission.view_id}", context=submission.context)
+            outcome = saving.result()
         except Exception as error:
             log.error("report could not be stored: %s", failure(error))
             await ack(response_action="errors", errors=self._errors(submission, {"": self._t()("slack.error.save")}))
@@ -65,6 +87,17 @@ class IncidentRoutes(ListenerGroup):
             await ack(response_action="update", view=views.confirmation_view(outcome.card, locale=self.locale))
         else:
             await ack()
+
+    async def _saved_late(self, client: AsyncWebClient, submission: parse.ViewSubmission, saving: asyncio.Future):
+        """After the "received" answer: on success the outbox sends the confirmation; otherwise say so by DM."""
+        try:
+            outcome = await saving
+            if not outcome.errors:
+                return
+            log.error("report could not be stored after the answer: the form had errors")
+        except Exception as error:  # noqa: BLE001 (told to the reporter, logged by type)
+            log.error("report could not be stored after the answer: %s", failure(error))
+        await respond.post(client, submission.actor.user_id, self._text("slack.error.save_late"))
 
     def _errors(self, submission: parse.ViewSubmission, errors: dict[str, str]) -> dict[str, str]:
         spec = self._flows.incidents.report_form(self.locale, context=submission.context)

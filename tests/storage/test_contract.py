@@ -161,6 +161,30 @@ async def test_the_audit_chain_detects_tampering(db):
     assert broken is not None
 
 
+async def test_audit_entries_of_concurrent_units_form_one_chain_in_commit_order(db):
+    """Entries are linked at the end of their unit (PostgreSQL: the tip is locked only from there
+    to the commit); units that roll back leave no entry and no gap in the chain."""
+    async def unit(name: str, fail: bool = False) -> None:
+        async with db.transaction() as tx:
+            await tx.audit.add(AuditEvent(NOW, "step", detail=f"{name}-1", incident_id=None))
+            await asyncio.sleep(0)
+            await tx.audit.add(AuditEvent(NOW, "step", detail=f"{name}-2"))
+            if fail:
+                raise RuntimeError("rolled back")
+
+    results = await asyncio.gather(*(unit(f"u{i}", fail=i == 3) for i in range(6)), return_exceptions=True)
+    assert [isinstance(r, RuntimeError) for r in results] == [False, False, False, True, False, False]
+    async with db.transaction() as tx:
+        await tx.audit.add(AuditEvent(NOW, "read-your-writes", incident_id=None))
+        assert (await tx.audit.check()).entries == 11  # a unit's reads of the log see its own entries
+        details = (await tx.session.execute(text("SELECT detail FROM audit_events ORDER BY id"))).scalars().all()
+    assert sorted(details) == sorted([f"u{i}-{n}" for i in (0, 1, 2, 4, 5) for n in (1, 2)] + [""])
+    for i in (0, 1, 2, 4, 5):  # a unit's entries are next to each other, in the order it added them
+        assert details.index(f"u{i}-2") == details.index(f"u{i}-1") + 1
+    async with db.read() as tx:
+        assert (await tx.audit.check()).broken_at is None
+
+
 async def test_typed_payloads_round_trip_and_a_thread_finds_its_consultation_by_column(db):
     card = Card(title="匿名相談 C-7KQM", lines=("つらいです",))
     async with db.transaction() as tx:

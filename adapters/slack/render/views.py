@@ -241,6 +241,14 @@ def confirmation_view(card: Card, *, locale: str = DEFAULT_LOCALE) -> dict:
                        callback_id=ids.CONFIRM_CALLBACK)
 
 
+def pending_view(*, locale: str = DEFAULT_LOCALE) -> dict:
+    """The modal shown when saving a report outlasts Slack's answer deadline: the case number
+    and next steps follow as a direct message."""
+    t = Translator(locale)
+    return result_view(Card(title=t("slack.pending.title"), lines=(t("slack.pending.text"),)),
+                       title=t("slack.confirm.title"), locale=locale, callback_id=ids.PENDING_CALLBACK)
+
+
 def result_view(card: Card, *, title: str, locale: str = DEFAULT_LOCALE, callback_id: str = ids.DONE_CALLBACK) -> dict:
     """Render a card as the modal that replaces a submitted form (nothing left to submit)."""
     return {

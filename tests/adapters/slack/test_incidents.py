@@ -209,3 +209,53 @@ async def test_handling_a_request_leaves_our_own_log_levels_alone(world, caplog)
 
     assert ours.level == before and ours.getEffectiveLevel() == logging.INFO
     assert "still heard" in caplog.text
+
+
+def _slack_adapter(world):
+    (slack,) = [a for a in world.runtime.adapters if hasattr(a, "routes")]
+    return slack
+
+
+async def test_a_report_whose_saving_outlasts_slacks_deadline_is_answered_then_confirmed_by_dm(world, tmp_path):
+    """Another process (a CLI command, a backup) holds SQLite's write lock: the submission is
+    answered before Slack gives up, the saving goes on, the confirmation comes by DM."""
+    _slack_adapter(world).routes.incidents.ack_budget_s = 0.2  # Slack's 3 s, shortened for the test
+    assert await incidents(world.runtime) == []  # the server has the database open (in WAL mode)
+    holder = sqlite3.connect(tmp_path / "kasuhara.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.perf_counter()
+        reply = await submit_valid_report(world)
+        answered = time.perf_counter() - started
+        assert reply.status == 200 and answered < 2.0  # the event loop was never blocked by the lock
+        view = reply.json()["view"]
+        assert reply.json()["response_action"] == "update" and view["callback_id"] == ids.PENDING_CALLBACK
+        assert View(**view).to_dict() == view
+        assert Translator("ja")("slack.pending.text") in str(view["blocks"])
+        assert holder.execute("SELECT count(*) FROM incidents").fetchone() == (0,)  # still waiting for the lock
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    dms = await eventually(lambda: [c for c in world.standin.calls_to("chat.postMessage")
+                                    if c.args["channel"] == "U0REPORTER"], runtime=world.runtime)
+    (incident,) = await incidents(world.runtime)
+    assert incident.case_no in str(dms[0].args["blocks"])
+    await eventually(lambda: alert_posts(world), runtime=world.runtime)
+
+
+async def test_a_report_that_fails_after_the_answer_tells_the_reporter_by_dm(world, tmp_path, caplog):
+    _slack_adapter(world).routes.incidents.ack_budget_s = 0.2
+    assert await incidents(world.runtime) == []
+    holder = sqlite3.connect(tmp_path / "kasuhara.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        reply = await submit_valid_report(world)
+        assert reply.json()["view"]["callback_id"] == ids.PENDING_CALLBACK
+        holder.execute("ALTER TABLE incidents RENAME TO incidents_lost")  # the database breaks meanwhile
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    (dm,) = await eventually(lambda: [c for c in world.standin.calls_to("chat.postMessage")
+                                      if c.args["channel"] == "U0REPORTER"])
+    assert dm.args["text"] == Translator("ja")("slack.error.save_late")
+    assert "U0REPORTER" not in caplog.text
