@@ -144,9 +144,13 @@ class Dispatcher:
             self._start(delivery, urgent=[], incident=incidents.get(delivery.incident_id))
 
     def queued(self, deliveries: list[Delivery]) -> None:
-        """A transaction queued deliveries without a claim (no room, or due later): pump on the next wake."""
-        self._waiting = min(self._waiting if self._waiting is not None else 2,
-                            *(d.kind.urgency for d in deliveries))
+        """A transaction queued deliveries without a claim (no room, or due later): look on the next wake."""
+        for delivery in deliveries:
+            self._may_wait(delivery.kind.urgency)
+
+    def _may_wait(self, urgency: int) -> None:
+        """Something of this urgency may wait unclaimed: the next `pump(look=False)` looks."""
+        self._waiting = urgency if self._waiting is None else min(self._waiting, urgency)
 
     def release(self, deliveries: list[Delivery]) -> None:
         """The transaction rolled back (or the row existed): give the room back."""
@@ -225,7 +229,7 @@ class Dispatcher:
         self._others -= delivery.kind.urgency > 0
         self._busy.discard(lane(delivery))
         if self._backlog is not None:  # a slot or a lane freed: look again
-            self._waiting = self._backlog if self._waiting is None else min(self._waiting, self._backlog)
+            self._may_wait(self._backlog)
         self.wake()
 
     # -- one delivery ------------------------------------------------------------------------

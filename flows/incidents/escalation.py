@@ -25,7 +25,7 @@ from flows.model import (
 from flows.policy import Policy
 from flows.ports import Transaction
 
-ALERT_KINDS = (DeliveryKind.ALERT, DeliveryKind.REMINDER, DeliveryKind.ESCALATION)
+ALERT_KINDS = tuple(k for k in DeliveryKind if k.urgency == 0)  # alert, reminder, escalation
 
 
 def snapshot_chain(policy: Policy, unit_id: str, step: ChainStep, extra) -> EscalationSnapshot:
