@@ -105,11 +105,12 @@ async def test_a_double_click_on_submit_creates_one_incident(world):
 
 
 async def test_the_dialog_context_reaches_the_report(world):
-    status, _ = await world.bot.send(payload("teams_message_personal_report", world.microsoft.service_url,
-                                             text="sos 2階窓口"))
+    message = payload("teams_message_personal_report", world.microsoft.service_url, text="sos 2階窓口")
+    status, _ = await world.bot.send(message)
     assert status == 201
     [sos] = await incidents(world)
-    sos_button = world.microsoft.sent("POST")[-1].card["actions"][0]
+    [answer] = [s for s in world.microsoft.sent("POST") if s.conversation_id == message["conversation"]["id"]]
+    sos_button = answer.card["actions"][0]  # the answer to the person, not the alerts leaving beside it
     assert sos_button["data"]["kasuharaContext"] == f"sos:{sos.id}"
     fetch = payload("teams_invoke_task_fetch_report", world.microsoft.service_url)
     fetch["value"]["data"] = sos_button["data"]
