@@ -73,7 +73,6 @@ async def test_the_updates_an_acknowledgement_queues_show_who_acknowledged(world
     assert outcome.first
     [update] = world.notifier.to("C1MANAGER", op="update")
     assert "佐藤" in shown(update.card)
-    assert world.notifier.platform is Platform.SLACK
 
 
 def _due(world, kind: DeliveryKind, n: int) -> Delivery:
